@@ -1,0 +1,27 @@
+//! Audio input: client bytes in, 16 kHz mono `f32` samples (range −1..1) out.
+//!
+//! Everything downstream of this module (VAD, speech state machines, speaker
+//! embedding) sees only the engine stream at [`ENGINE_RATE`]; which container,
+//! codec or client sample rate the audio came in is decided here, behind the
+//! [`AudioInput`] seam.
+
+mod error;
+mod input;
+mod pcm16;
+mod resample;
+mod wav;
+
+pub use error::AudioError;
+pub use input::{AudioInput, PcmInput};
+pub use pcm16::Pcm16Decoder;
+pub use resample::Resampler16k;
+pub use wav::{Recording, decode_wav};
+
+/// The sample rate every engine works at.
+pub const ENGINE_RATE: u32 = 16_000;
+
+/// Lowest client sample rate accepted for PCM input.
+pub const MIN_PCM_RATE: u32 = 8_000;
+
+/// Highest client sample rate accepted for PCM input.
+pub const MAX_PCM_RATE: u32 = 192_000;

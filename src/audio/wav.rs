@@ -1,0 +1,113 @@
+//! Whole-file WAV decoding (for REST uploads and browser file drops).
+
+use std::io::Cursor;
+
+use hound::{SampleFormat, WavReader};
+
+use super::AudioError;
+
+/// A decoded recording: mono samples in −1..1 at the file's own rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recording {
+    /// Mono samples (multi-channel files are averaged).
+    pub samples: Vec<f32>,
+    /// The file's sample rate in Hz.
+    pub sample_rate: u32,
+}
+
+/// Decodes a WAV file of any common PCM format (8/16/24/32-bit integer or
+/// 32-bit float, any channel count; channels are averaged to mono).
+pub fn decode_wav(bytes: &[u8]) -> Result<Recording, AudioError> {
+    let invalid = |e: hound::Error| AudioError::InvalidFile(format!("WAV: {e}"));
+    let reader = WavReader::new(Cursor::new(bytes)).map_err(invalid)?;
+    let spec = reader.spec();
+    let channels = usize::from(spec.channels);
+    if channels == 0 {
+        return Err(AudioError::InvalidFile("WAV: zero channels".into()));
+    }
+    let interleaved: Vec<f32> = match (spec.sample_format, spec.bits_per_sample) {
+        (SampleFormat::Float, 32) => reader
+            .into_samples::<f32>()
+            .collect::<Result<_, _>>()
+            .map_err(invalid)?,
+        (SampleFormat::Int, bits @ 1..=32) => {
+            let scale = 1.0 / (1u64 << (bits - 1)) as f32;
+            reader
+                .into_samples::<i32>()
+                .map(|s| s.map(|v| v as f32 * scale))
+                .collect::<Result<_, _>>()
+                .map_err(invalid)?
+        }
+        (format, bits) => {
+            return Err(AudioError::InvalidFile(format!(
+                "WAV: unsupported sample format {format:?} with {bits} bits"
+            )));
+        }
+    };
+    let samples = interleaved
+        .chunks_exact(channels)
+        .map(|frame| frame.iter().sum::<f32>() / channels as f32)
+        .collect();
+    Ok(Recording {
+        samples,
+        sample_rate: spec.sample_rate,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hound::{WavSpec, WavWriter};
+
+    fn wav_bytes(spec: WavSpec, write: impl FnOnce(&mut WavWriter<&mut Cursor<Vec<u8>>>)) -> Vec<u8> {
+        let mut cursor = Cursor::new(Vec::new());
+        let mut writer = WavWriter::new(&mut cursor, spec).unwrap();
+        write(&mut writer);
+        writer.finalize().unwrap();
+        cursor.into_inner()
+    }
+
+    #[test]
+    fn averages_stereo_int16() {
+        let spec = WavSpec {
+            channels: 2,
+            sample_rate: 44_100,
+            bits_per_sample: 16,
+            sample_format: SampleFormat::Int,
+        };
+        let bytes = wav_bytes(spec, |w| {
+            for s in [16384i16, 0, -32768, -32768] {
+                w.write_sample(s).unwrap();
+            }
+        });
+        let rec = decode_wav(&bytes).unwrap();
+        assert_eq!(rec.sample_rate, 44_100);
+        assert_eq!(rec.samples, vec![0.25, -1.0]);
+    }
+
+    #[test]
+    fn reads_float_and_24_bit() {
+        let float = WavSpec {
+            channels: 1,
+            sample_rate: 16_000,
+            bits_per_sample: 32,
+            sample_format: SampleFormat::Float,
+        };
+        let bytes = wav_bytes(float, |w| w.write_sample(0.5f32).unwrap());
+        assert_eq!(decode_wav(&bytes).unwrap().samples, vec![0.5]);
+        let int24 = WavSpec {
+            bits_per_sample: 24,
+            sample_format: SampleFormat::Int,
+            ..float
+        };
+        let bytes = wav_bytes(int24, |w| w.write_sample(-(1i32 << 22)).unwrap());
+        assert_eq!(decode_wav(&bytes).unwrap().samples, vec![-0.5]);
+    }
+
+    #[test]
+    fn garbage_is_a_typed_error() {
+        for bytes in [&b""[..], b"RIFF", b"RIFF\x10\0\0\0WAVEfmt junk junk"] {
+            assert!(matches!(decode_wav(bytes), Err(AudioError::InvalidFile(_))));
+        }
+    }
+}

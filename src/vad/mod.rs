@@ -1,0 +1,15 @@
+//! Voice activity detection: Silero VAD v6 probabilities, then 30 ms decisions.
+//!
+//! [`SileroModel`] is the immutable, shareable plan (built once per process or
+//! worker); [`VadStream`] is the small per-stream state that turns 16 kHz samples
+//! into the API's 30 ms speech/non-speech frames.
+
+mod error;
+mod frames;
+mod silero;
+mod stream;
+
+pub use error::VadError;
+pub use frames::{FrameDecider, Hysteresis, API_FRAME_MS, API_FRAME_SAMPLES};
+pub use silero::{SileroModel, SileroStream, MODEL_FRAME_SAMPLES};
+pub use stream::VadStream;

@@ -1,0 +1,114 @@
+//! Fixtures shared by the integration tests (native and wasm): audio and
+//! reference outputs embedded at compile time, so tests need no file system.
+#![allow(dead_code)]
+
+use serde::Deserialize;
+use voiceport::vad::SileroModel;
+
+/// Bytes of the VAD model shipped in `models/`.
+pub const SILERO_MODEL: &[u8] = include_bytes!("../../models/silero_vad_openvino_16k.onnx");
+
+/// A LibriSpeech utterance (16 kHz FLAC) and its onnxruntime reference outputs.
+pub struct Fixture {
+    /// FLAC bytes of the utterance.
+    pub flac: &'static [u8],
+    /// Reference JSON text.
+    pub reference: &'static str,
+}
+
+/// Speaker 1034, 7.9 s.
+pub const UTTERANCE_1034: Fixture = Fixture {
+    flac: include_bytes!("../data/librispeech/1034-121119-0000.flac"),
+    reference: include_str!("../data/reference/1034-121119-0000.json"),
+};
+
+/// Speaker 103, 14.1 s.
+pub const UTTERANCE_103: Fixture = Fixture {
+    flac: include_bytes!("../data/librispeech/103-1240-0000.flac"),
+    reference: include_str!("../data/reference/103-1240-0000.json"),
+};
+
+/// Five LibriVox utterances joined by silence gaps (16 kHz WAV).
+pub const LIBRIVOX_GAPS_WAV: &[u8] = include_bytes!("../data/librivox/librivox_concat_gaps.wav");
+/// Reference outputs for [`LIBRIVOX_GAPS_WAV`].
+pub const LIBRIVOX_GAPS_REFERENCE: &str = include_str!("../data/reference/librivox_concat_gaps.json");
+/// Speech spans of [`LIBRIVOX_GAPS_WAV`].
+pub const LIBRIVOX_GAPS_LABELS: &str = include_str!("../data/librivox/librivox_concat_gaps_labels.json");
+
+/// Reference outputs computed with onnxruntime on the original models.
+#[derive(Deserialize)]
+pub struct Reference {
+    /// Sample count of the source audio.
+    pub samples: usize,
+    /// Speech probability per 512-sample frame.
+    pub vad_probs: Vec<f32>,
+    /// CAM++ embedding of the whole file.
+    pub campplus_embedding: Vec<f32>,
+    /// Kaldi fbank [T][80], when stored.
+    #[serde(default)]
+    pub fbank: Vec<Vec<f32>>,
+    /// Fbank after per-utterance mean subtraction, when stored.
+    #[serde(default)]
+    pub cmn_fbank: Vec<Vec<f32>>,
+}
+
+/// Parses a reference JSON.
+pub fn reference(text: &str) -> Reference {
+    serde_json::from_str(text).expect("reference JSON")
+}
+
+/// Decodes a 16-bit mono FLAC to samples in −1..1.
+pub fn flac_samples(bytes: &[u8]) -> Vec<f32> {
+    let mut reader = claxon::FlacReader::new(bytes).expect("FLAC");
+    assert_eq!(reader.streaminfo().bits_per_sample, 16);
+    reader
+        .samples()
+        .map(|s| s.expect("FLAC sample") as f32 / 32768.0)
+        .collect()
+}
+
+/// Decodes a WAV to samples in −1..1 (with its rate).
+pub fn wav_samples(bytes: &[u8]) -> (Vec<f32>, u32) {
+    let rec = voiceport::audio::decode_wav(bytes).expect("WAV");
+    (rec.samples, rec.sample_rate)
+}
+
+/// Encodes samples in −1..1 as little-endian PCM16 bytes.
+pub fn pcm16_bytes(samples: &[f32]) -> Vec<u8> {
+    samples
+        .iter()
+        .flat_map(|s| ((s * 32768.0).round().clamp(-32768.0, 32767.0) as i16).to_le_bytes())
+        .collect()
+}
+
+/// The shipped VAD model, planned.
+pub fn silero() -> SileroModel {
+    SileroModel::from_bytes(SILERO_MODEL).expect("VAD model")
+}
+
+/// Largest absolute difference between our probabilities and the reference,
+/// and how many frames flip their decision at 0.5.
+pub fn compare_probs(ours: &[f32], reference: &[f32]) -> (f32, usize) {
+    assert_eq!(ours.len(), reference.len(), "frame count");
+    let max_diff = ours
+        .iter()
+        .zip(reference)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    let flips = ours
+        .iter()
+        .zip(reference)
+        .filter(|(a, b)| (**a >= 0.5) != (**b >= 0.5))
+        .count();
+    (max_diff, flips)
+}
+
+/// Runs the whole file through a fresh VAD stream in one call, the last
+/// partial frame padded with zeros (as the reference tool does).
+pub fn vad_probs(model: &SileroModel, samples: &[f32]) -> Vec<f32> {
+    let mut padded = samples.to_vec();
+    padded.resize(samples.len().div_ceil(512) * 512, 0.0);
+    let mut probs = Vec::new();
+    model.stream().push(&padded, &mut probs).expect("VAD");
+    probs
+}
