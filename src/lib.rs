@@ -1,10 +1,13 @@
 //! voiceport: an offline re-implementation of a voice server's streaming API.
 //!
 //! Layers, top to bottom (arrows only point down):
-//! - faces: [`server`] (native WebSocket + REST) and `wasm` (browser worker);
-//! - [`protocol`]: the transport-agnostic `Session`;
+//! - faces: `server` (native WebSocket + REST) and `wasm` (browser worker);
+//! - [`protocol`]: the transport-agnostic [`protocol::Session`];
 //! - engines: [`audio`] (input → 16 kHz), [`vad`] (Silero), [`speech`]
-//!   (endpoint, summary).
+//!   (endpoint, summary); [`models`] builds the shared plans.
 
 pub mod audio;
+pub mod models;
+pub mod protocol;
+pub mod speech;
 pub mod vad;

@@ -41,7 +41,11 @@ fn random_splits_give_identical_decisions() {
     };
     let whole = decide(&mut std::iter::once(&samples[..]));
     let complete_frames = samples.len() / 480;
-    assert!(whole.len().abs_diff(complete_frames) <= 1, "{} frames", whole.len());
+    assert!(
+        whole.len().abs_diff(complete_frames) <= 1,
+        "{} frames",
+        whole.len()
+    );
     let mut rng = SmallRng::seed_from_u64(3);
     let mut cuts = vec![0];
     while *cuts.last().unwrap() < samples.len() {

@@ -58,7 +58,9 @@ impl Resampler16k {
 
     /// Input samples per internal block (1 at 16 kHz, where nothing is buffered).
     pub fn block_len(&self) -> usize {
-        self.fft.as_ref().map_or(1, |f| f.resampler.input_frames_next())
+        self.fft
+            .as_ref()
+            .map_or(1, |f| f.resampler.input_frames_next())
     }
 
     /// Resamples `input`, appending ready 16 kHz samples to `out`.
@@ -130,9 +132,10 @@ impl FftStage {
     fn run_block(&mut self, out: &mut Vec<f32>) -> Result<(), AudioError> {
         let to_error = |e: &dyn std::fmt::Display| AudioError::Resampler(e.to_string());
         let (frames_in, frames_out) = (self.input[0].len(), self.output[0].len());
-        let input = SequentialSliceOfVecs::new(&self.input, 1, frames_in).map_err(|e| to_error(&e))?;
-        let mut output =
-            SequentialSliceOfVecs::new_mut(&mut self.output, 1, frames_out).map_err(|e| to_error(&e))?;
+        let input =
+            SequentialSliceOfVecs::new(&self.input, 1, frames_in).map_err(|e| to_error(&e))?;
+        let mut output = SequentialSliceOfVecs::new_mut(&mut self.output, 1, frames_out)
+            .map_err(|e| to_error(&e))?;
         let (_, written) = self
             .resampler
             .process_into_buffer(&input, &mut output, None)
@@ -194,7 +197,9 @@ mod tests {
 
     #[test]
     fn output_is_time_aligned_with_input() {
-        for rate in [8_000, 11_025, 12_000, 22_050, 24_000, 44_100, 48_000, 96_000, 192_000] {
+        for rate in [
+            8_000, 11_025, 12_000, 22_050, 24_000, 44_100, 48_000, 96_000, 192_000,
+        ] {
             let input = sine(rate, 440.0, 1.0);
             let out = resample_whole(rate, &input);
             assert_eq!(out.len(), 16_000, "rate {rate}");
@@ -242,7 +247,10 @@ mod tests {
         }
         let expected = 3600 * 16_000u64;
         let lag = expected - produced;
-        assert!(lag <= r.block_len() as u64, "lag {lag} samples after an hour");
+        assert!(
+            lag <= r.block_len() as u64,
+            "lag {lag} samples after an hour"
+        );
         out.clear();
         r.finish(&mut out).unwrap();
         assert_eq!(produced + out.len() as u64, expected);

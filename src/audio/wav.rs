@@ -59,7 +59,10 @@ mod tests {
     use super::*;
     use hound::{WavSpec, WavWriter};
 
-    fn wav_bytes(spec: WavSpec, write: impl FnOnce(&mut WavWriter<&mut Cursor<Vec<u8>>>)) -> Vec<u8> {
+    fn wav_bytes(
+        spec: WavSpec,
+        write: impl FnOnce(&mut WavWriter<&mut Cursor<Vec<u8>>>),
+    ) -> Vec<u8> {
         let mut cursor = Cursor::new(Vec::new());
         let mut writer = WavWriter::new(&mut cursor, spec).unwrap();
         write(&mut writer);

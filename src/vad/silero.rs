@@ -49,7 +49,9 @@ impl SileroModel {
             prob_output,
             state_output,
         };
-        loaded.stream().push(&[0.0; MODEL_FRAME_SAMPLES], &mut Vec::new())?;
+        loaded
+            .stream()
+            .push(&[0.0; MODEL_FRAME_SAMPLES], &mut Vec::new())?;
         Ok(loaded)
     }
 

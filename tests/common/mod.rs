@@ -31,9 +31,11 @@ pub const UTTERANCE_103: Fixture = Fixture {
 /// Five LibriVox utterances joined by silence gaps (16 kHz WAV).
 pub const LIBRIVOX_GAPS_WAV: &[u8] = include_bytes!("../data/librivox/librivox_concat_gaps.wav");
 /// Reference outputs for [`LIBRIVOX_GAPS_WAV`].
-pub const LIBRIVOX_GAPS_REFERENCE: &str = include_str!("../data/reference/librivox_concat_gaps.json");
+pub const LIBRIVOX_GAPS_REFERENCE: &str =
+    include_str!("../data/reference/librivox_concat_gaps.json");
 /// Speech spans of [`LIBRIVOX_GAPS_WAV`].
-pub const LIBRIVOX_GAPS_LABELS: &str = include_str!("../data/librivox/librivox_concat_gaps_labels.json");
+pub const LIBRIVOX_GAPS_LABELS: &str =
+    include_str!("../data/librivox/librivox_concat_gaps_labels.json");
 
 /// Reference outputs computed with onnxruntime on the original models.
 #[derive(Deserialize)]

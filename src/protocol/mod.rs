@@ -1,0 +1,19 @@
+//! The transport-agnostic protocol: one [`Session`] per connection turns text
+//! and binary messages into text replies. Both faces (native server, browser
+//! worker) drive this same type; no protocol rule lives anywhere else.
+
+mod endpoint;
+mod error;
+pub mod messages;
+mod params;
+mod session;
+mod streams;
+
+pub use endpoint::{Codec, Endpoint, EndpointKind, FramesMode};
+pub use error::ProtocolError;
+pub use session::Session;
+
+/// Reply to an accepted parameter.
+pub const ACCEPTED: &str = "200";
+/// Reply to a rejected parameter or a failed message.
+pub const REJECTED: &str = "500";

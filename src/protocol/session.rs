@@ -1,0 +1,142 @@
+//! The one place protocol rules live.
+
+use super::params::{ParamKind, ParamValue};
+use super::streams::{EndpointStream, StreamProcessor, SummaryStream};
+use super::{ACCEPTED, Endpoint, EndpointKind, ProtocolError, REJECTED};
+use crate::audio::{AudioInput, PcmInput};
+use crate::models::Models;
+
+/// One connection's protocol state.
+///
+/// Every text message gets exactly one reply (`"200"`/`"500"` while parameters
+/// are collected), and so does every binary message (the endpoint's result, or
+/// `"500"`). A rejected message leaves the session as it was, so the client may
+/// retry; the reason is logged and kept in [`Self::last_error`].
+pub struct Session {
+    endpoint: Endpoint,
+    models: Models,
+    params: Vec<ParamValue>,
+    running: Option<Running>,
+    last_error: Option<String>,
+}
+
+/// The audio side, built when the first binary message arrives.
+struct Running {
+    input: Box<dyn AudioInput>,
+    processor: Box<dyn StreamProcessor>,
+    audio: Vec<f32>,
+}
+
+impl Session {
+    /// A session for `endpoint` using the shared `models`.
+    pub fn new(endpoint: Endpoint, models: Models) -> Self {
+        Self {
+            endpoint,
+            models,
+            params: Vec::new(),
+            running: None,
+            last_error: None,
+        }
+    }
+
+    /// A session for a request path such as `/speech_summary_stream?frames=new`.
+    pub fn for_path(path_and_query: &str, models: Models) -> Result<Self, ProtocolError> {
+        Ok(Self::new(Endpoint::parse(path_and_query)?, models))
+    }
+
+    /// The endpoint this session serves.
+    pub fn endpoint(&self) -> Endpoint {
+        self.endpoint
+    }
+
+    /// The reason of the latest `"500"`, if any.
+    pub fn last_error(&self) -> Option<&str> {
+        self.last_error.as_deref()
+    }
+
+    /// Whether every parameter has been accepted.
+    pub fn is_ready(&self) -> bool {
+        self.params.len() == self.expected_params().len()
+    }
+
+    /// Handles a text message (a parameter); returns `"200"` or `"500"`.
+    pub fn on_text(&mut self, text: &str) -> String {
+        let result = self.accept_param(text);
+        self.reply(result.map(|()| ACCEPTED.to_string()))
+    }
+
+    /// Handles a binary message (audio); returns the endpoint's reply or `"500"`.
+    pub fn on_binary(&mut self, bytes: &[u8]) -> String {
+        let result = self.process_audio(bytes);
+        self.reply(result)
+    }
+
+    fn reply(&mut self, result: Result<String, ProtocolError>) -> String {
+        match result {
+            Ok(reply) => reply,
+            Err(error) => {
+                let reason = error.to_string();
+                tracing::warn!(endpoint = ?self.endpoint.kind, %reason, "rejected message");
+                self.last_error = Some(reason);
+                REJECTED.to_string()
+            }
+        }
+    }
+
+    fn expected_params(&self) -> &'static [ParamKind] {
+        match self.endpoint.kind {
+            EndpointKind::SpeechEndpoint => &[
+                ParamKind::MinSpeechMs,
+                ParamKind::SilenceMs,
+                ParamKind::SampleRate,
+            ],
+            EndpointKind::SpeechSummary => &[ParamKind::SampleRate],
+        }
+    }
+
+    fn accept_param(&mut self, text: &str) -> Result<(), ProtocolError> {
+        let kind = *self
+            .expected_params()
+            .get(self.params.len())
+            .ok_or(ProtocolError::TextAfterParameters)?;
+        self.params.push(kind.parse(text, self.endpoint.codec)?);
+        Ok(())
+    }
+
+    fn process_audio(&mut self, bytes: &[u8]) -> Result<String, ProtocolError> {
+        if let Some(missing) = self.expected_params().get(self.params.len()) {
+            return Err(ProtocolError::AudioBeforeParameters(missing.name()));
+        }
+        if self.running.is_none() {
+            self.running = Some(self.start()?);
+        }
+        let running = self.running.as_mut().expect("started above");
+        running.audio.clear();
+        let client_samples = running.input.push(bytes, &mut running.audio)?;
+        running.processor.on_audio(&running.audio, client_samples)
+    }
+
+    fn start(&self) -> Result<Running, ProtocolError> {
+        let vad = &self.models.vad;
+        let (processor, rate): (Box<dyn StreamProcessor>, u32) = match self.params.as_slice() {
+            [
+                ParamValue::Millis(min_speech),
+                ParamValue::Millis(silence),
+                ParamValue::Rate(rate),
+            ] => (
+                Box::new(EndpointStream::new(vad, *min_speech, *silence)),
+                *rate,
+            ),
+            [ParamValue::Rate(rate)] => (
+                Box::new(SummaryStream::new(vad, *rate, self.endpoint.frames)),
+                *rate,
+            ),
+            other => unreachable!("parameters validated per endpoint, got {other:?}"),
+        };
+        Ok(Running {
+            input: Box::new(PcmInput::new(rate)?),
+            processor,
+            audio: Vec::new(),
+        })
+    }
+}
