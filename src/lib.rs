@@ -9,5 +9,7 @@
 pub mod audio;
 pub mod models;
 pub mod protocol;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod server;
 pub mod speech;
 pub mod vad;

@@ -3,7 +3,7 @@
 use super::messages::{SpeechSummaryJson, SummaryStreamReply, to_json};
 use super::{FramesMode, ProtocolError};
 use crate::speech::{EndpointDetector, SpeechSummary};
-use crate::vad::{SileroModel, VadStream};
+use crate::vad::{SPEECH_TAIL_MS, SileroModel, VadStream};
 
 /// What an endpoint does with the decoded audio of each binary message.
 pub trait StreamProcessor: Send {
@@ -45,7 +45,7 @@ impl EndpointStream {
     pub fn new(model: &SileroModel, min_speech_ms: u32, silence_ms: u32) -> Self {
         Self {
             frames: FrameSource::new(model),
-            detector: EndpointDetector::new(min_speech_ms, silence_ms),
+            detector: EndpointDetector::new(min_speech_ms, silence_ms, SPEECH_TAIL_MS),
         }
     }
 }

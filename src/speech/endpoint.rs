@@ -18,12 +18,20 @@ pub struct EndpointDetector {
 
 impl EndpointDetector {
     /// A detector needing `min_speech_ms` of speech then `silence_ms` of silence.
-    /// Durations are rounded up to whole 30 ms frames.
-    pub fn new(min_speech_ms: u32, silence_ms: u32) -> Self {
+    ///
+    /// `tail_credit_ms` is how long the frame source keeps reporting speech
+    /// after speech really ends; that much of the reported speech is counted
+    /// as silence, though a positive `silence_ms` always needs at least one
+    /// silent frame. Durations are rounded up to whole 30 ms frames.
+    pub fn new(min_speech_ms: u32, silence_ms: u32, tail_credit_ms: u32) -> Self {
         let frames = |ms: u32| u64::from(ms.div_ceil(API_FRAME_MS));
+        let mut silence_frames = frames(silence_ms.saturating_sub(tail_credit_ms));
+        if silence_ms > 0 {
+            silence_frames = silence_frames.max(1);
+        }
         Self {
             min_speech_frames: frames(min_speech_ms),
-            silence_frames: frames(silence_ms),
+            silence_frames,
             speech_frames: 0,
             trailing_silence: 0,
             reached: false,
@@ -67,7 +75,7 @@ mod tests {
     #[test]
     fn needs_min_speech_then_silence() {
         // 90 ms speech minimum (3 frames), 60 ms silence (2 frames).
-        let mut d = EndpointDetector::new(90, 60);
+        let mut d = EndpointDetector::new(90, 60, 0);
         assert!(!d.push(&frames("... SS .")));
         assert!(!d.push(&frames(".")), "only 2 speech frames so far");
         assert!(!d.push(&frames("S .")));
@@ -75,8 +83,20 @@ mod tests {
     }
 
     #[test]
+    fn tail_credit_shortens_the_silence_needed() {
+        // 150 ms of silence with a 60 ms tail credit: 3 silent frames, not 5.
+        let mut d = EndpointDetector::new(30, 150, 60);
+        assert!(!d.push(&frames("SSS ..")));
+        assert!(d.push(&frames(".")));
+        // A credit larger than the silence still needs one silent frame.
+        let mut d = EndpointDetector::new(30, 30, 200);
+        assert!(!d.push(&frames("SS")));
+        assert!(d.push(&frames(".")));
+    }
+
+    #[test]
     fn silence_before_speech_does_not_count() {
-        let mut d = EndpointDetector::new(30, 60);
+        let mut d = EndpointDetector::new(30, 60, 0);
         assert!(!d.push(&frames("..........")));
         assert!(!d.push(&frames("S.")));
         assert!(d.push(&frames(".")));
@@ -84,14 +104,14 @@ mod tests {
 
     #[test]
     fn speech_resets_the_silence_run() {
-        let mut d = EndpointDetector::new(30, 90);
+        let mut d = EndpointDetector::new(30, 90, 0);
         assert!(!d.push(&frames("S..S..S..")));
         assert!(d.push(&frames(".")));
     }
 
     #[test]
     fn latches_once_reached() {
-        let mut d = EndpointDetector::new(30, 30);
+        let mut d = EndpointDetector::new(30, 30, 0);
         assert!(d.push(&frames("S.")));
         assert!(d.push(&frames("SSSS")));
         assert!(d.reached());
@@ -99,7 +119,7 @@ mod tests {
 
     #[test]
     fn rounds_durations_up_to_frames() {
-        let mut d = EndpointDetector::new(31, 31);
+        let mut d = EndpointDetector::new(31, 31, 0);
         assert!(!d.push(&frames("S.")));
         assert!(
             !d.push(&frames("S.")),
@@ -110,7 +130,7 @@ mod tests {
 
     #[test]
     fn zero_thresholds_fire_on_first_speech() {
-        let mut d = EndpointDetector::new(0, 0);
+        let mut d = EndpointDetector::new(0, 0, 0);
         assert!(!d.push(&frames("...")));
         assert!(d.push(&frames("S")));
     }

@@ -14,6 +14,14 @@ pub const API_FRAME_MS: u32 = 30;
 /// Length of one API frame in 16 kHz samples.
 pub const API_FRAME_SAMPLES: u64 = 480;
 
+/// How long Silero keeps reporting speech after speech really ends, in ms.
+///
+/// Measured on the LibriVox gaps set against its labels: the first non-speech
+/// frame comes 0–140 ms after the labelled end (median ≈ 60 ms). The endpoint
+/// detector credits this much reported speech to the silence, so that
+/// `silence` is counted from the real end of speech.
+pub const SPEECH_TAIL_MS: u32 = 120;
+
 /// Two-threshold speech decision: speech starts at `on` and ends below `off`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hysteresis {

@@ -114,3 +114,38 @@ pub fn vad_probs(model: &SileroModel, samples: &[f32]) -> Vec<f32> {
     model.stream().push(&padded, &mut probs).expect("VAD");
     probs
 }
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod socket;
+
+/// Resamples 16 kHz samples to `rate` (test fixtures for other client rates).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn resample_from_16k(samples: &[f32], rate: u32) -> Vec<f32> {
+    use audioadapter_buffers::direct::SequentialSliceOfVecs;
+    use rubato::{Fft, FixedSync, Resampler};
+    if rate == 16_000 {
+        return samples.to_vec();
+    }
+    let mut resampler =
+        Fft::<f32>::new(16_000, rate as usize, 1600, 1, FixedSync::Input).expect("resampler");
+    let input = vec![samples.to_vec()];
+    let input = SequentialSliceOfVecs::new(&input, 1, samples.len()).unwrap();
+    let output = resampler
+        .process_all(&input, samples.len(), None)
+        .expect("resample");
+    let out = output.take_data();
+    let expected = (samples.len() as u64 * u64::from(rate) / 16_000) as usize;
+    out[..expected.min(out.len())].to_vec()
+}
+
+/// Speech spans (seconds) of the LibriVox gaps file, and its duration.
+pub fn librivox_spans() -> (Vec<(f64, f64)>, f64) {
+    let labels: serde_json::Value = serde_json::from_str(LIBRIVOX_GAPS_LABELS).unwrap();
+    let spans = labels["speech"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["start"].as_f64().unwrap(), s["end"].as_f64().unwrap()))
+        .collect();
+    (spans, labels["duration"].as_f64().unwrap())
+}

@@ -1,0 +1,39 @@
+//! Server settings: command-line flags, each with an environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Settings of the native server (`voiceport-server --help` lists them).
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "voiceport-server", version, about = "voiceport native server")]
+pub struct ServerConfig {
+    /// Address to listen on.
+    #[arg(long, env = "VOICEPORT_ADDR", default_value = "0.0.0.0:8080")]
+    pub addr: SocketAddr,
+    /// Largest accepted WebSocket message or REST body, in bytes.
+    #[arg(long, env = "VOICEPORT_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_message_bytes: usize,
+    /// Most WebSocket connections served at once; more are refused with HTTP 503.
+    #[arg(long, env = "VOICEPORT_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Seconds a WebSocket may stay silent before the server closes it.
+    #[arg(long, env = "VOICEPORT_IDLE_TIMEOUT_SECS", default_value_t = 300)]
+    pub idle_timeout_secs: u64,
+    /// Directory served at `/` (the demo page); nothing is served if it does not exist.
+    #[arg(long, env = "VOICEPORT_WWW", default_value = "www")]
+    pub www: PathBuf,
+}
+
+impl ServerConfig {
+    /// The idle timeout as a duration.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    /// Defaults for an ephemeral local server (tests, benches): loopback, port 0.
+    pub fn loopback() -> Self {
+        use clap::Parser;
+        Self::parse_from(["voiceport-server", "--addr", "127.0.0.1:0"])
+    }
+}

@@ -1,0 +1,23 @@
+//! JSON error responses: `{"error": "..."}` with a client-error status.
+
+use axum::Json;
+use axum::http::StatusCode;
+
+/// A JSON error response.
+pub type ErrorResponse = (StatusCode, Json<serde_json::Value>);
+
+fn error(status: StatusCode, reason: String) -> ErrorResponse {
+    (status, Json(serde_json::json!({ "error": reason })))
+}
+
+/// HTTP 400 for a client's mistake, with its reason logged.
+pub fn bad_request(reason: impl std::fmt::Display) -> ErrorResponse {
+    let reason = reason.to_string();
+    tracing::warn!(%reason, "bad request");
+    error(StatusCode::BAD_REQUEST, reason)
+}
+
+/// HTTP 503 when the server is at a configured limit.
+pub fn unavailable(reason: &str) -> ErrorResponse {
+    error(StatusCode::SERVICE_UNAVAILABLE, reason.to_string())
+}

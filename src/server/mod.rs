@@ -1,0 +1,124 @@
+//! The native face: WebSocket endpoints, REST endpoints and the demo page,
+//! on tokio + axum. Protocol rules live in [`crate::protocol`]; this module
+//! only moves messages and enforces server limits.
+
+mod config;
+mod errors;
+mod ws;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tower_http::cors::CorsLayer;
+use tower_http::services::ServeDir;
+use tower_http::trace::TraceLayer;
+
+pub use config::ServerConfig;
+
+use crate::models::Models;
+use crate::protocol::Endpoint;
+
+/// State shared by every request.
+pub struct AppState {
+    config: ServerConfig,
+    models: Models,
+    connections: Arc<Semaphore>,
+    connection_ids: AtomicU64,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl AppState {
+    fn next_connection_id(&self) -> u64 {
+        self.connection_ids.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn active_connections(&self) -> usize {
+        self.config.max_connections - self.connections.available_permits()
+    }
+}
+
+/// The application: every route, with CORS and request tracing.
+pub fn router(state: Arc<AppState>) -> Router {
+    let mut router = Router::new().route("/health", get(health));
+    for path in Endpoint::PATHS {
+        router = router.route(path, get(ws::upgrade));
+    }
+    if state.config.www.is_dir() {
+        router = router.fallback_service(ServeDir::new(&state.config.www));
+    }
+    router
+        .layer(CorsLayer::permissive())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// `GET /health`: liveness plus connection counts.
+async fn health(State(app): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "active_connections": app.active_connections(),
+        "max_connections": app.config.max_connections,
+    }))
+}
+
+/// Serves on `listener` until `shutdown` resolves, then closes every
+/// WebSocket with code 1001 and waits for in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    config: ServerConfig,
+    models: Models,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop, stopped) = watch::channel(false);
+    let state = Arc::new(AppState {
+        connections: Arc::new(Semaphore::new(config.max_connections)),
+        connection_ids: AtomicU64::new(1),
+        config,
+        models,
+        shutdown: stopped,
+    });
+    tracing::info!(addr = %listener.local_addr()?, "voiceport server listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            let _ = stop.send(true);
+        })
+        .await
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,144 @@
+//! A voiceport server on an ephemeral loopback port, and a WebSocket client.
+
+use std::net::SocketAddr;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use voiceport::models::Models;
+use voiceport::server::{ServerConfig, serve};
+
+/// A running server; stops when [`TestServer::stop`] is called.
+pub struct TestServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl TestServer {
+    /// Starts a server with `config` on 127.0.0.1, port chosen by the OS.
+    pub async fn start(config: ServerConfig) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let models = Models::bundled().expect("models");
+        let task = tokio::spawn(serve(listener, config, models, async {
+            let _ = stopped.await;
+        }));
+        Self {
+            addr,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    /// Starts a server with the loopback defaults.
+    pub async fn default() -> Self {
+        Self::start(ServerConfig::loopback()).await
+    }
+
+    /// Opens a WebSocket on `path` (with query).
+    pub async fn connect(&self, path: &str) -> Client {
+        let url = format!("ws://{}{path}", self.addr);
+        let (socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("connect");
+        Client { socket }
+    }
+
+    /// `GET` on `path`: status and body.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = TcpStream::connect(self.addr).await.unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        let status = response[9..12].parse().expect("status code");
+        let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        (status, body.to_string())
+    }
+
+    /// Asks the server to shut down gracefully and waits for it.
+    pub async fn stop(mut self) {
+        let _ = self.stop.take().expect("running").send(());
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+/// A WebSocket client speaking the protocol's text/binary messages.
+pub struct Client {
+    /// The underlying socket, for tests that misbehave on purpose.
+    pub socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+/// What the server sent when a text reply was expected.
+#[derive(Debug, PartialEq)]
+pub enum Received {
+    /// A text message.
+    Text(String),
+    /// A close frame with its code.
+    Close(Option<u16>),
+    /// The connection ended without a close frame.
+    Ended,
+}
+
+impl Client {
+    /// Sends a text message.
+    pub async fn send_text(&mut self, text: &str) {
+        self.socket.send(Message::text(text)).await.unwrap();
+    }
+
+    /// Sends a binary message.
+    pub async fn send_binary(&mut self, bytes: &[u8]) {
+        self.socket
+            .send(Message::binary(bytes.to_vec()))
+            .await
+            .unwrap();
+    }
+
+    /// Receives the next message of interest (pings skipped).
+    pub async fn receive(&mut self) -> Received {
+        loop {
+            match self.socket.next().await {
+                Some(Ok(Message::Text(text))) => return Received::Text(text.to_string()),
+                Some(Ok(Message::Close(frame))) => {
+                    return Received::Close(frame.map(|f: CloseFrame| u16::from(f.code)));
+                }
+                Some(Ok(Message::Binary(_))) => panic!("the server never sends binary"),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return Received::Ended,
+            }
+        }
+    }
+
+    /// Receives a text reply, panicking on anything else.
+    pub async fn text(&mut self) -> String {
+        match self.receive().await {
+            Received::Text(text) => text,
+            other => panic!("expected a text reply, got {other:?}"),
+        }
+    }
+
+    /// Sends a text message and returns its reply.
+    pub async fn ask(&mut self, text: &str) -> String {
+        self.send_text(text).await;
+        self.text().await
+    }
+
+    /// Sends a binary message and returns its reply.
+    pub async fn ask_binary(&mut self, bytes: &[u8]) -> String {
+        self.send_binary(bytes).await;
+        self.text().await
+    }
+
+    /// Closes the connection normally.
+    pub async fn close(mut self) {
+        let _ = self.socket.close(None).await;
+    }
+}
