@@ -13,3 +13,4 @@ pub mod protocol;
 pub mod server;
 pub mod speech;
 pub mod vad;
+pub mod voice;

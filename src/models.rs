@@ -3,7 +3,8 @@
 //! A [`Models`] value holds every plan the sessions need; cloning it is cheap
 //! (the plans are behind `Arc`), so one copy serves every connection.
 
-use crate::vad::{SileroModel, VadError};
+use crate::vad::SileroModel;
+use crate::voice::{CamPlusModel, VoiceEngine, VoiceError};
 
 /// File name of the shipped VAD model (in `models/`).
 pub const VAD_MODEL_FILE: &str = "silero_vad_openvino_16k.onnx";
@@ -11,24 +12,45 @@ pub const VAD_MODEL_FILE: &str = "silero_vad_openvino_16k.onnx";
 /// Identifier of the VAD model, reported by build info.
 pub const VAD_MODEL_ID: &str = "silero-vad-6.2.3-openvino-16k";
 
+/// File name of the shipped speaker model (in `models/`): CAM++ with f16
+/// weights, half the download of the f32 file at the same accuracy.
+pub const SPEAKER_MODEL_FILE: &str = "campplus_zh_en_common.f16w.onnx";
+
 /// The plans shared by all sessions.
 #[derive(Clone)]
 pub struct Models {
     /// Silero VAD.
     pub vad: SileroModel,
+    /// The voice engine (VAD + speaker model), when the speaker model is loaded.
+    pub voice: Option<VoiceEngine>,
 }
 
 impl Models {
-    /// Builds the plans from model file bytes.
-    pub fn from_bytes(vad_onnx: &[u8]) -> Result<Self, VadError> {
-        Ok(Self {
-            vad: SileroModel::from_bytes(vad_onnx)?,
-        })
+    /// Builds the plans from model file bytes; the speaker model is optional
+    /// (only the verify stream and templates need it).
+    pub fn from_bytes(vad_onnx: &[u8], speaker_onnx: Option<&[u8]>) -> Result<Self, VoiceError> {
+        let vad = SileroModel::from_bytes(vad_onnx)?;
+        let voice = speaker_onnx
+            .map(|bytes| Ok::<_, VoiceError>(VoiceEngine::new(vad.clone(), CamPlusModel::from_bytes(bytes)?)))
+            .transpose()?;
+        Ok(Self { vad, voice })
     }
 
-    /// The models compiled into the native binary.
+    /// The voice engine, or an error naming the missing model.
+    pub fn voice(&self) -> Result<&VoiceEngine, VoiceError> {
+        self.voice
+            .as_ref()
+            .ok_or_else(|| VoiceError::InvalidModel("the speaker model is not loaded".into()))
+    }
+
+    /// The models compiled into the native binary, every plan built.
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn bundled() -> Result<Self, VadError> {
-        Self::from_bytes(include_bytes!("../models/silero_vad_openvino_16k.onnx"))
+    pub fn bundled() -> Result<Self, VoiceError> {
+        let models = Self::from_bytes(
+            include_bytes!("../models/silero_vad_openvino_16k.onnx"),
+            Some(include_bytes!("../models/campplus_zh_en_common.f16w.onnx")),
+        )?;
+        models.voice()?.prepare()?;
+        Ok(models)
     }
 }

@@ -9,6 +9,8 @@ pub enum EndpointKind {
     SpeechEndpoint,
     /// `/speech_summary_stream[_opus]`.
     SpeechSummary,
+    /// `/voice_verify_stream[_opus]` (alias `/verify_stream`).
+    VoiceVerify,
 }
 
 /// How the binary messages are encoded.
@@ -41,7 +43,12 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// Every path served, for routing and docs.
-    pub const PATHS: [&'static str; 2] = ["/speech_endpoint_detector", "/speech_summary_stream"];
+    pub const PATHS: [&'static str; 4] = [
+        "/speech_endpoint_detector",
+        "/speech_summary_stream",
+        "/voice_verify_stream",
+        "/verify_stream",
+    ];
 
     /// Parses a request path with optional query, e.g. `/speech_summary_stream?frames=new`.
     pub fn parse(path_and_query: &str) -> Result<Self, ProtocolError> {
@@ -52,6 +59,7 @@ impl Endpoint {
         let (kind, codec) = match path.trim_end_matches('/') {
             "/speech_endpoint_detector" => (EndpointKind::SpeechEndpoint, Codec::Pcm16),
             "/speech_summary_stream" => (EndpointKind::SpeechSummary, Codec::Pcm16),
+            "/voice_verify_stream" | "/verify_stream" => (EndpointKind::VoiceVerify, Codec::Pcm16),
             _ => return Err(unknown()),
         };
         let mut frames = FramesMode::All;

@@ -29,4 +29,10 @@ pub enum ProtocolError {
     /// The VAD failed.
     #[error(transparent)]
     Vad(#[from] VadError),
+    /// A voice engine failed.
+    #[error(transparent)]
+    Voice(#[from] crate::voice::VoiceError),
+    /// The endpoint needs a model this face has not loaded.
+    #[error("the {0} model is not loaded")]
+    ModelNotLoaded(&'static str),
 }

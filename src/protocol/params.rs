@@ -2,6 +2,7 @@
 
 use super::{Codec, ProtocolError};
 use crate::audio::{MAX_PCM_RATE, MIN_PCM_RATE};
+use crate::voice::{MAX_VERIFY_SECONDS, SPEAKER_MODEL_ID, VoiceTemplate};
 
 /// The longest duration any parameter may ask for: one hour.
 const MAX_MILLIS: u64 = 3_600_000;
@@ -15,15 +16,23 @@ pub enum ParamKind {
     SilenceMs,
     /// Client sample rate (Hz).
     SampleRate,
+    /// Enrolled voice template (base64).
+    Template,
+    /// Verify window (s); re-read as the audio context when a window follows.
+    WindowSeconds,
 }
 
 /// A validated parameter value.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ParamValue {
     /// Milliseconds.
     Millis(u32),
     /// Hertz.
     Rate(u32),
+    /// A voice template.
+    Template(Box<VoiceTemplate>),
+    /// Seconds.
+    Seconds(f64),
 }
 
 impl ParamKind {
@@ -33,6 +42,8 @@ impl ParamKind {
             Self::MinSpeechMs => "minimum speech length (ms)",
             Self::SilenceMs => "silence after utterance (ms)",
             Self::SampleRate => "sample rate (Hz)",
+            Self::Template => "voice template",
+            Self::WindowSeconds => "window length (s)",
         }
     }
 
@@ -65,8 +76,31 @@ impl ParamKind {
                 }
                 Ok(ParamValue::Rate(rate as u32))
             }
+            Self::Template => VoiceTemplate::from_base64(text, SPEAKER_MODEL_ID)
+                .map(|t| ParamValue::Template(Box::new(t)))
+                .map_err(|e| invalid(e.to_string())),
+            Self::WindowSeconds => {
+                let seconds = parse_decimal(text).map_err(invalid)?;
+                if seconds <= 0.0 || seconds > MAX_VERIFY_SECONDS {
+                    return Err(invalid(format!(
+                        "{seconds} s is outside (0, {MAX_VERIFY_SECONDS}] s"
+                    )));
+                }
+                Ok(ParamValue::Seconds(seconds))
+            }
         }
     }
+}
+
+/// A non-negative decimal number such as `3` or `2.5` (no sign or exponent).
+fn parse_decimal(text: &str) -> Result<f64, String> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() && fraction.is_empty() || !digits(whole) || !digits(fraction) {
+        return Err(format!("`{}` is not a non-negative number", shorten(text)));
+    }
+    text.parse::<f64>()
+        .map_err(|_| format!("`{}` is not a number", shorten(text)))
 }
 
 /// A non-negative decimal integer without sign, fraction or exponent.
@@ -133,6 +167,28 @@ mod tests {
                 "{text:?}"
             );
         }
+    }
+
+    #[test]
+    fn seconds_accept_decimals_within_limits() {
+        let parse = |t| ParamKind::WindowSeconds.parse(t, Codec::Pcm16);
+        assert_eq!(parse("2.5"), Ok(ParamValue::Seconds(2.5)));
+        assert_eq!(parse(" 3 "), Ok(ParamValue::Seconds(3.0)));
+        assert_eq!(parse(".5"), Ok(ParamValue::Seconds(0.5)));
+        for bad in ["0", "0.0", "-1", "1e1", "inf", "NaN", ".", "", "61", "1.2.3"] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn templates_are_checked_on_arrival() {
+        let parse = |t: &str| ParamKind::Template.parse(t, Codec::Pcm16);
+        assert!(parse("not a template").is_err());
+        let foreign = VoiceTemplate::new("other-model", 2.0, &[1.0; 192]).unwrap();
+        assert!(parse(&foreign.to_base64()).is_err());
+        let ours = VoiceTemplate::new(SPEAKER_MODEL_ID, 2.0, &[1.0; 192]).unwrap();
+        let quoted = format!("\"{}\"", ours.to_base64());
+        assert!(matches!(parse(&quoted), Ok(ParamValue::Template(_))));
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! The one place protocol rules live.
 
 use super::params::{ParamKind, ParamValue};
-use super::streams::{EndpointStream, StreamProcessor, SummaryStream};
+use super::streams::{EndpointStream, StreamProcessor, SummaryStream, VerifyProcessor};
 use super::{ACCEPTED, Endpoint, EndpointKind, ProtocolError, REJECTED};
 use crate::audio::{AudioInput, PcmInput};
 use crate::models::Models;
+use crate::voice::VerifyStream;
 
 /// One connection's protocol state.
 ///
@@ -54,9 +55,9 @@ impl Session {
         self.last_error.as_deref()
     }
 
-    /// Whether every parameter has been accepted.
+    /// Whether every required parameter has been accepted.
     pub fn is_ready(&self) -> bool {
-        self.params.len() == self.expected_params().len()
+        self.params.len() >= self.expected_params().len()
     }
 
     /// Handles a text message (a parameter); returns `"200"` or `"500"`.
@@ -91,15 +92,42 @@ impl Session {
                 ParamKind::SampleRate,
             ],
             EndpointKind::SpeechSummary => &[ParamKind::SampleRate],
+            EndpointKind::VoiceVerify => &[
+                ParamKind::Template,
+                ParamKind::SampleRate,
+                ParamKind::WindowSeconds,
+            ],
         }
     }
 
+    /// The next parameter expected, if any: the required ones in order, then
+    /// for the verify stream an optional window length (newer 4-parameter
+    /// form) as long as no audio has arrived.
+    fn next_param(&self) -> Option<ParamKind> {
+        let expected = self.expected_params();
+        if let Some(kind) = expected.get(self.params.len()) {
+            return Some(*kind);
+        }
+        let optional_window = self.endpoint.kind == EndpointKind::VoiceVerify
+            && self.params.len() == expected.len()
+            && self.running.is_none();
+        optional_window.then_some(ParamKind::WindowSeconds)
+    }
+
     fn accept_param(&mut self, text: &str) -> Result<(), ProtocolError> {
-        let kind = *self
-            .expected_params()
-            .get(self.params.len())
-            .ok_or(ProtocolError::TextAfterParameters)?;
-        self.params.push(kind.parse(text, self.endpoint.codec)?);
+        let kind = self.next_param().ok_or(ProtocolError::TextAfterParameters)?;
+        let value = kind.parse(text, self.endpoint.codec)?;
+        if let (ParamValue::Seconds(window), Some(ParamValue::Seconds(context))) =
+            (&value, self.params.get(2))
+            && self.params.len() == 3
+            && window > context
+        {
+            return Err(ProtocolError::InvalidParameter {
+                name: kind.name(),
+                reason: format!("window {window} s is longer than the audio context {context} s"),
+            });
+        }
+        self.params.push(value);
         Ok(())
     }
 
@@ -118,6 +146,15 @@ impl Session {
 
     fn start(&self) -> Result<Running, ProtocolError> {
         let vad = &self.models.vad;
+        let verify = |template: &crate::voice::VoiceTemplate, rate: u32, context, window| {
+            let engine = self
+                .models
+                .voice
+                .clone()
+                .ok_or(ProtocolError::ModelNotLoaded("speaker"))?;
+            let stream = VerifyStream::new(engine, template.clone(), rate, window, context);
+            Ok::<_, ProtocolError>(Box::new(VerifyProcessor::new(stream)) as Box<dyn StreamProcessor>)
+        };
         let (processor, rate): (Box<dyn StreamProcessor>, u32) = match self.params.as_slice() {
             [
                 ParamValue::Millis(min_speech),
@@ -131,6 +168,17 @@ impl Session {
                 Box::new(SummaryStream::new(vad, *rate, self.endpoint.frames)),
                 *rate,
             ),
+            [
+                ParamValue::Template(template),
+                ParamValue::Rate(rate),
+                ParamValue::Seconds(window),
+            ] => (verify(template, *rate, *window, *window)?, *rate),
+            [
+                ParamValue::Template(template),
+                ParamValue::Rate(rate),
+                ParamValue::Seconds(context),
+                ParamValue::Seconds(window),
+            ] => (verify(template, *rate, *context, *window)?, *rate),
             other => unreachable!("parameters validated per endpoint, got {other:?}"),
         };
         Ok(Running {

@@ -1,6 +1,7 @@
 //! Per-endpoint stream processors: 16 kHz audio in, one reply text out.
 
 use super::messages::{SpeechSummaryJson, SummaryStreamReply, to_json};
+use crate::voice::VerifyStream;
 use super::{FramesMode, ProtocolError};
 use crate::speech::{EndpointDetector, SpeechSummary};
 use crate::vad::{SPEECH_TAIL_MS, SileroModel, VadStream};
@@ -91,5 +92,23 @@ impl StreamProcessor for SummaryStream {
         let total_length = self.client_samples as f64 / f64::from(self.client_rate);
         let summary = SpeechSummaryJson::new(counts, total_length, frames);
         Ok(to_json(&SummaryStreamReply::new(counts, summary)))
+    }
+}
+
+/// `/voice_verify_stream`: replies a JSON array of results, possibly `[]`.
+pub struct VerifyProcessor {
+    stream: VerifyStream,
+}
+
+impl VerifyProcessor {
+    /// Wraps a verify stream.
+    pub fn new(stream: VerifyStream) -> Self {
+        Self { stream }
+    }
+}
+
+impl StreamProcessor for VerifyProcessor {
+    fn on_audio(&mut self, audio: &[f32], client_samples: u64) -> Result<String, ProtocolError> {
+        Ok(to_json(&self.stream.push(audio, client_samples)?))
     }
 }

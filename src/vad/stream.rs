@@ -37,3 +37,15 @@ impl VadStream {
         Ok(())
     }
 }
+
+/// The 30 ms decisions of every complete frame of a whole recording.
+///
+/// The end is padded with silence so the last frames get decided too.
+pub fn frame_decisions(model: &SileroModel, samples: &[f32]) -> Result<Vec<bool>, VadError> {
+    let mut vad = VadStream::new(model);
+    let mut decisions = Vec::with_capacity(samples.len() / super::API_FRAME_SAMPLES as usize + 2);
+    vad.push(samples, &mut decisions)?;
+    vad.push(&[0.0; 2 * super::MODEL_FRAME_SAMPLES], &mut decisions)?;
+    decisions.truncate(samples.len() / super::API_FRAME_SAMPLES as usize);
+    Ok(decisions)
+}

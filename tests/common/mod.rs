@@ -8,6 +8,22 @@ use voiceport::vad::SileroModel;
 /// Bytes of the VAD model shipped in `models/`.
 pub const SILERO_MODEL: &[u8] = include_bytes!("../../models/silero_vad_openvino_16k.onnx");
 
+/// Bytes of the speaker model shipped in `models/` (f16 weights).
+pub const CAMPPLUS_MODEL: &[u8] = include_bytes!("../../models/campplus_zh_en_common.f16w.onnx");
+
+/// The voice engine over the shipped models.
+pub fn voice_engine() -> voiceport::voice::VoiceEngine {
+    let speaker = voiceport::voice::CamPlusModel::from_bytes(CAMPPLUS_MODEL).expect("CAM++");
+    voiceport::voice::VoiceEngine::new(silero(), speaker)
+}
+
+/// Cosine similarity of two vectors.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    dot / (norm(a) * norm(b))
+}
+
 /// A LibriSpeech utterance (16 kHz FLAC) and its onnxruntime reference outputs.
 pub struct Fixture {
     /// FLAC bytes of the utterance.

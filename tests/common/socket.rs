@@ -12,6 +12,14 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use voiceport::models::Models;
 use voiceport::server::{ServerConfig, serve};
 
+/// The bundled models, built once per test binary and shared by its servers.
+pub fn shared_models() -> Models {
+    static MODELS: std::sync::OnceLock<Models> = std::sync::OnceLock::new();
+    MODELS
+        .get_or_init(|| Models::bundled().expect("models"))
+        .clone()
+}
+
 /// A running server; stops when [`TestServer::stop`] is called.
 pub struct TestServer {
     /// Where it listens.
@@ -26,7 +34,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
-        let models = Models::bundled().expect("models");
+        let models = shared_models();
         let task = tokio::spawn(serve(listener, config, models, async {
             let _ = stopped.await;
         }));

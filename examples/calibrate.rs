@@ -1,0 +1,181 @@
+//! Fits the score → probability calibration and measures verification
+//! accuracy through the whole Rust pipeline (PCM16 → resample → VAD → fbank
+//! → CAM++ → template → score).
+//!
+//! Usage: `cargo run --release --example calibrate -- <dir of 16 kHz FLAC files, one speaker each>`
+//!
+//! Each file is cut into two halves. Same-speaker pairs: the two halves of
+//! one file; different-speaker pairs: halves of different files. Conditions:
+//! "full" (each half enrolled as a template) and "3 s" (a 3 s window from the
+//! middle of the second half scored as the verify stream does, against the
+//! template of the first half). The logistic fit uses the full condition
+//! with both classes weighted equally (a 50 % prior).
+
+use std::path::PathBuf;
+
+use voiceport::audio::{AudioInput, PcmInput};
+use voiceport::voice::{
+    CamPlusModel, MIN_VERIFY_SPEECH_SECONDS, VoiceEngine, VoiceTemplate, dot,
+};
+
+fn main() {
+    let dir = PathBuf::from(std::env::args().nth(1).expect("usage: calibrate <flac dir>"));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("data dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "flac"))
+        .collect();
+    files.sort();
+    let engine = engine();
+    let mut enrolled = Vec::new();
+    let mut probes_full = Vec::new();
+    let mut probes_3s = Vec::new();
+    for path in &files {
+        let samples = through_pcm_input(&read_flac(path));
+        let (a, b) = samples.split_at(samples.len() / 2);
+        let (Ok(ta), Ok(tb)) = (engine.template(a), engine.template(b)) else {
+            eprintln!("skipped {}: not enough speech", path.display());
+            continue;
+        };
+        let mid = b.len() / 2;
+        let window = &b[mid.saturating_sub(24_000)..(mid + 24_000).min(b.len())];
+        let speech = engine.speech_of(window).expect("VAD");
+        let probe = if speech.len() as f64 >= MIN_VERIFY_SPEECH_SECONDS * 16_000.0 {
+            Some(engine.embed_speech(&speech).expect("embedding"))
+        } else {
+            None
+        };
+        enrolled.push(ta);
+        probes_full.push(tb.embedding);
+        probes_3s.push(probe);
+    }
+    let n = enrolled.len();
+    println!("speakers: {n}");
+    let full = scores(&enrolled, |j| Some(probes_full[j].clone()));
+    let short = scores(&enrolled, |j| probes_3s[j].clone());
+    let (slope, offset) = fit_logistic(&full.0, &full.1);
+    println!("\ncalibration: slope = {slope:.4}, offset = {offset:.4}");
+    for (name, (targets, nontargets)) in [("full halves", &full), ("3 s windows", &short)] {
+        report(name, targets, nontargets);
+    }
+}
+
+fn engine() -> VoiceEngine {
+    let models = voiceport::models::Models::bundled().expect("bundled models");
+    let vad = models.vad.clone();
+    let speaker_bytes = std::fs::read(
+        std::env::var("VOICEPORT_SPEAKER_MODEL")
+            .unwrap_or_else(|_| "models/campplus_zh_en_common.f16w.onnx".into()),
+    )
+    .expect("speaker model");
+    VoiceEngine::new(vad, CamPlusModel::from_bytes(&speaker_bytes).expect("CAM++"))
+}
+
+fn read_flac(path: &PathBuf) -> Vec<i16> {
+    let mut reader = claxon::FlacReader::open(path).expect("FLAC");
+    assert_eq!(reader.streaminfo().sample_rate, 16_000, "{}", path.display());
+    reader.samples().map(|s| s.expect("sample") as i16).collect()
+}
+
+/// The samples as the server sees them: PCM16 bytes through the audio input.
+fn through_pcm_input(samples: &[i16]) -> Vec<f32> {
+    let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+    let mut input = PcmInput::new(16_000).expect("rate");
+    let mut out = Vec::new();
+    input.push(&bytes, &mut out).expect("decode");
+    out
+}
+
+/// Target and non-target scores of every enrolled template against every probe.
+fn scores(
+    enrolled: &[VoiceTemplate],
+    probe: impl Fn(usize) -> Option<Vec<f32>>,
+) -> (Vec<f64>, Vec<f64>) {
+    let (mut targets, mut nontargets) = (Vec::new(), Vec::new());
+    for j in 0..enrolled.len() {
+        // A window with too little speech scores 0, as in the verify stream.
+        let p = probe(j);
+        for (i, t) in enrolled.iter().enumerate() {
+            let score = p.as_ref().map_or(0.0, |p| f64::from(dot(&t.embedding, p)));
+            if i == j { targets.push(score) } else { nontargets.push(score) }
+        }
+    }
+    (targets, nontargets)
+}
+
+/// Class-balanced logistic regression on one feature, by Newton's method.
+fn fit_logistic(targets: &[f64], nontargets: &[f64]) -> (f64, f64) {
+    let (wt, wn) = (0.5 / targets.len() as f64, 0.5 / nontargets.len() as f64);
+    let data: Vec<(f64, f64, f64)> = targets
+        .iter()
+        .map(|&s| (s, 1.0, wt))
+        .chain(nontargets.iter().map(|&s| (s, 0.0, wn)))
+        .collect();
+    let (mut a, mut b) = (1.0f64, 0.0f64);
+    // A little L2 regularisation keeps the fit finite if classes separate.
+    let ridge = 1e-4;
+    for _ in 0..100 {
+        let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (ridge * a, 0.0, ridge, 0.0, 0.0);
+        for &(s, y, w) in &data {
+            let p = 1.0 / (1.0 + (-(a * s + b)).exp());
+            let r = w * (p - y);
+            let h = w * p * (1.0 - p);
+            ga += r * s;
+            gb += r;
+            haa += h * s * s;
+            hab += h * s;
+            hbb += h;
+        }
+        let det = haa * hbb - hab * hab;
+        let (da, db) = ((hbb * ga - hab * gb) / det, (haa * gb - hab * ga) / det);
+        a -= da;
+        b -= db;
+        if da.abs() + db.abs() < 1e-10 {
+            break;
+        }
+    }
+    (a, b)
+}
+
+fn report(name: &str, targets: &[f64], nontargets: &[f64]) {
+    let eer = equal_error_rate(targets, nontargets);
+    let frr = false_reject_at(targets, nontargets, 0.001);
+    println!("\n## {name}");
+    println!("pairs: {} target, {} non-target", targets.len(), nontargets.len());
+    println!("EER: {:.2} %", eer * 100.0);
+    println!("false rejects at 0.1 % false accepts: {:.2} %", frr * 100.0);
+    for (label, scores) in [("target", targets), ("non-target", nontargets)] {
+        let mut s = scores.to_vec();
+        s.sort_by(f64::total_cmp);
+        let q = |f: f64| s[((s.len() - 1) as f64 * f).round() as usize];
+        let mean = s.iter().sum::<f64>() / s.len() as f64;
+        println!(
+            "{label:>10} scores: mean {mean:.3}, min {:.3}, 1% {:.3}, 50% {:.3}, 99% {:.3}, max {:.3}",
+            q(0.0), q(0.01), q(0.5), q(0.99), q(1.0)
+        );
+    }
+}
+
+/// Rate at which both errors are equal, scanning every threshold.
+fn equal_error_rate(targets: &[f64], nontargets: &[f64]) -> f64 {
+    let mut thresholds: Vec<f64> = targets.iter().chain(nontargets).copied().collect();
+    thresholds.sort_by(f64::total_cmp);
+    let mut best = (f64::MAX, 0.0);
+    for &t in &thresholds {
+        let frr = targets.iter().filter(|&&s| s < t).count() as f64 / targets.len() as f64;
+        let far = nontargets.iter().filter(|&&s| s >= t).count() as f64 / nontargets.len() as f64;
+        if (frr - far).abs() < best.0 {
+            best = ((frr - far).abs(), (frr + far) / 2.0);
+        }
+    }
+    best.1
+}
+
+/// False-reject rate at the lowest threshold whose false-accept rate ≤ `far`.
+fn false_reject_at(targets: &[f64], nontargets: &[f64], far: f64) -> f64 {
+    let mut sorted = nontargets.to_vec();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    let allowed = (far * nontargets.len() as f64).floor() as usize;
+    let threshold = sorted.get(allowed).copied().unwrap_or(f64::MIN);
+    targets.iter().filter(|&&s| s <= threshold).count() as f64 / targets.len() as f64
+}

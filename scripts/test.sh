@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Sets everything up, then runs every check and test: formatting, clippy
+# (native and wasm32), native unit/integration tests, wasm tests in headless
+# Chromium (in a dedicated worker), and the browser end-to-end tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+stage() {
+  local name=$1; shift
+  printf '\n==> %s\n' "$name"
+  local start=$SECONDS
+  "$@"
+  printf '==> %s: ok (%ds)\n' "$name" $((SECONDS - start))
+}
+
+stage "cargo fmt --check" cargo fmt --all -- --check
+stage "clippy (native)" cargo clippy --all-targets --locked -- -D warnings
+stage "clippy (wasm32)" cargo clippy --all-targets --locked --target wasm32-unknown-unknown -- -D warnings
+stage "native tests" cargo test --locked
+stage "wasm tests (headless Chromium)" env CHROMEDRIVER="$(command -v chromedriver)" \
+  wasm-pack test --headless --chrome
+if [ -x scripts/browser-tests.sh ]; then
+  stage "browser end-to-end tests" scripts/browser-tests.sh
+fi
+printf '\nAll tests passed.\n'

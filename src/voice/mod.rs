@@ -1,0 +1,26 @@
+//! Voice engines: the fbank front-end, CAM++ embeddings, voice templates,
+//! matching and the verify stream. Plain Rust, no I/O.
+
+mod campplus;
+mod engine;
+mod error;
+mod fbank;
+mod matching;
+mod template;
+mod verify;
+
+pub use campplus::{CamPlusModel, EMBEDDING_DIM};
+pub use engine::{
+    MIN_ENROLL_SPEECH_SECONDS, PLANNED_FRAMES, SPEAKER_MODEL_ID, VoiceEngine, planned_windows,
+    select_speech,
+};
+pub use error::VoiceError;
+pub use fbank::{FBANK_BINS, FRAME_LENGTH, FRAME_SHIFT, Fbank, Features};
+pub use matching::{
+    CALIBRATION_OFFSET, CALIBRATION_SLOPE, MatchResult, match_templates, probability,
+};
+pub use template::{TEMPLATE_VERSION, TemplateError, VoiceTemplate, dot, normalized};
+pub use verify::{
+    AudioInterval, MAX_VERIFY_SECONDS, MIN_VERIFY_SPEECH_SECONDS, VERIFY_HOP_SECONDS,
+    VerifyStream, VerifyStreamResult,
+};

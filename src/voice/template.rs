@@ -1,0 +1,307 @@
+//! Voice templates: a versioned, checksummed binary format, base64 on the wire.
+//!
+//! Layout (little-endian), version 1:
+//! `"VPVT"` magic · u16 version · u8 model-id length · model id (UTF-8) ·
+//! u16 dimension · f32 speech seconds · dimension × f32 unit embedding ·
+//! u32 CRC-32 of everything before it.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use thiserror::Error;
+
+const MAGIC: &[u8; 4] = b"VPVT";
+/// The format version written by this build.
+pub const TEMPLATE_VERSION: u16 = 1;
+
+/// Why a template was rejected.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum TemplateError {
+    /// Not base64 text.
+    #[error("template is not valid base64: {0}")]
+    NotBase64(String),
+    /// Does not start with the template magic.
+    #[error("not a voiceport voice template (bad magic)")]
+    BadMagic,
+    /// Written by a newer or unknown format version.
+    #[error("unsupported template version {0} (this build reads version {TEMPLATE_VERSION})")]
+    UnsupportedVersion(u16),
+    /// Shorter than its header says.
+    #[error("template is truncated")]
+    Truncated,
+    /// Longer than its header says.
+    #[error("template has {0} unexpected trailing bytes")]
+    TrailingBytes(usize),
+    /// The checksum does not match the content.
+    #[error("template is corrupted (checksum mismatch)")]
+    Corrupted,
+    /// Made with a different speaker model.
+    #[error("template was made by model `{found}`, this server uses `{expected}`")]
+    ForeignModel {
+        /// Model of the template.
+        found: String,
+        /// Model in use.
+        expected: String,
+    },
+    /// Values that cannot be an embedding (non-finite, zero, wrong size).
+    #[error("template holds an invalid embedding: {0}")]
+    InvalidEmbedding(String),
+    /// Merge asked for no templates.
+    #[error("no templates to merge")]
+    NothingToMerge,
+}
+
+/// A speaker's voice: unit embedding plus how much speech it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoiceTemplate {
+    /// Identifier of the model that made the embedding.
+    pub model_id: String,
+    /// Seconds of speech the embedding was computed from.
+    pub speech_seconds: f32,
+    /// L2-normalized embedding.
+    pub embedding: Vec<f32>,
+}
+
+impl VoiceTemplate {
+    /// A template from a raw embedding (normalized here).
+    pub fn new(
+        model_id: &str,
+        speech_seconds: f32,
+        embedding: &[f32],
+    ) -> Result<Self, TemplateError> {
+        Ok(Self {
+            model_id: model_id.to_string(),
+            speech_seconds,
+            embedding: normalized(embedding)?,
+        })
+    }
+
+    /// The binary form.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let id = self.model_id.as_bytes();
+        let id_len = u8::try_from(id.len()).expect("model ids are short");
+        let dim = u16::try_from(self.embedding.len()).expect("embedding dimension fits u16");
+        let mut out = Vec::with_capacity(16 + id.len() + 4 * self.embedding.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&TEMPLATE_VERSION.to_le_bytes());
+        out.push(id_len);
+        out.extend_from_slice(id);
+        out.extend_from_slice(&dim.to_le_bytes());
+        out.extend_from_slice(&self.speech_seconds.to_le_bytes());
+        for v in &self.embedding {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&crc32fast::hash(&out).to_le_bytes());
+        out
+    }
+
+    /// Reads the binary form, checking magic, version, length and checksum.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, TemplateError> {
+        let mut reader = Reader { bytes, at: 0 };
+        if reader.take(4).map_err(|_| TemplateError::BadMagic)? != MAGIC {
+            return Err(TemplateError::BadMagic);
+        }
+        let version = reader.u16()?;
+        if version != TEMPLATE_VERSION {
+            return Err(TemplateError::UnsupportedVersion(version));
+        }
+        let id_len = reader.take(1)?[0] as usize;
+        let model_id = String::from_utf8(reader.take(id_len)?.to_vec())
+            .map_err(|_| TemplateError::Corrupted)?;
+        let dim = reader.u16()? as usize;
+        let speech_seconds = reader.f32()?;
+        let embedding = (0..dim).map(|_| reader.f32()).collect::<Result<Vec<_>, _>>()?;
+        let content_len = reader.at;
+        let checksum = u32::from_le_bytes(reader.take(4)?.try_into().expect("4 bytes"));
+        if reader.at != bytes.len() {
+            return Err(TemplateError::TrailingBytes(bytes.len() - reader.at));
+        }
+        if crc32fast::hash(&bytes[..content_len]) != checksum {
+            return Err(TemplateError::Corrupted);
+        }
+        if !speech_seconds.is_finite() || speech_seconds < 0.0 {
+            return Err(TemplateError::InvalidEmbedding("bad speech length".into()));
+        }
+        Self::new(&model_id, speech_seconds, &embedding)
+    }
+
+    /// The base64 text form.
+    pub fn to_base64(&self) -> String {
+        BASE64.encode(self.to_bytes())
+    }
+
+    /// Reads the base64 text form (surrounding whitespace and JSON string
+    /// quotes allowed) and checks it was made by `expected_model`.
+    pub fn from_base64(text: &str, expected_model: &str) -> Result<Self, TemplateError> {
+        let text = text.trim();
+        let text = text
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .unwrap_or(text)
+            .trim();
+        let bytes = BASE64
+            .decode(text)
+            .map_err(|e| TemplateError::NotBase64(e.to_string()))?;
+        let template = Self::from_bytes(&bytes)?;
+        if template.model_id != expected_model {
+            return Err(TemplateError::ForeignModel {
+                found: template.model_id,
+                expected: expected_model.to_string(),
+            });
+        }
+        Ok(template)
+    }
+
+    /// Merges templates of one speaker: the speech-length-weighted mean of
+    /// their unit embeddings, normalized. All must come from one model.
+    pub fn merge(templates: &[VoiceTemplate]) -> Result<Self, TemplateError> {
+        let first = templates.first().ok_or(TemplateError::NothingToMerge)?;
+        let mut sum = vec![0.0f64; first.embedding.len()];
+        for t in templates {
+            if t.model_id != first.model_id {
+                return Err(TemplateError::ForeignModel {
+                    found: t.model_id.clone(),
+                    expected: first.model_id.clone(),
+                });
+            }
+            if t.embedding.len() != sum.len() {
+                return Err(TemplateError::InvalidEmbedding("dimensions differ".into()));
+            }
+            // Weight ≥ a tiny floor so zero-length templates still count.
+            let weight = f64::from(t.speech_seconds.max(1e-3));
+            for (s, v) in sum.iter_mut().zip(&t.embedding) {
+                *s += weight * f64::from(*v);
+            }
+        }
+        let merged: Vec<f32> = sum.iter().map(|v| *v as f32).collect();
+        let speech = templates.iter().map(|t| t.speech_seconds).sum();
+        Self::new(&first.model_id, speech, &merged)
+    }
+
+    /// Cosine similarity with another template of the same model.
+    pub fn cosine(&self, other: &VoiceTemplate) -> Result<f32, TemplateError> {
+        if self.model_id != other.model_id {
+            return Err(TemplateError::ForeignModel {
+                found: other.model_id.clone(),
+                expected: self.model_id.clone(),
+            });
+        }
+        if self.embedding.len() != other.embedding.len() {
+            return Err(TemplateError::InvalidEmbedding("dimensions differ".into()));
+        }
+        Ok(dot(&self.embedding, &other.embedding))
+    }
+}
+
+/// Dot product (the cosine of two unit vectors).
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// `v / |v|`, rejecting empty, non-finite and zero vectors.
+pub fn normalized(v: &[f32]) -> Result<Vec<f32>, TemplateError> {
+    if v.is_empty() || v.iter().any(|x| !x.is_finite()) {
+        return Err(TemplateError::InvalidEmbedding(
+            "empty or non-finite values".into(),
+        ));
+    }
+    let norm = v.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    if norm < 1e-12 {
+        return Err(TemplateError::InvalidEmbedding("zero vector".into()));
+    }
+    Ok(v.iter().map(|x| (f64::from(*x) / norm) as f32).collect())
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], TemplateError> {
+        let end = self.at.checked_add(n).ok_or(TemplateError::Truncated)?;
+        let slice = self.bytes.get(self.at..end).ok_or(TemplateError::Truncated)?;
+        self.at = end;
+        Ok(slice)
+    }
+
+    fn u16(&mut self) -> Result<u16, TemplateError> {
+        Ok(u16::from_le_bytes(self.take(2)?.try_into().expect("2 bytes")))
+    }
+
+    fn f32(&mut self) -> Result<f32, TemplateError> {
+        Ok(f32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> VoiceTemplate {
+        let embedding: Vec<f32> = (0..192).map(|i| (i as f32 * 0.37).sin()).collect();
+        VoiceTemplate::new("model-a", 4.5, &embedding).unwrap()
+    }
+
+    #[test]
+    fn round_trips_through_base64() {
+        let t = sample();
+        let text = t.to_base64();
+        assert_eq!(VoiceTemplate::from_base64(&text, "model-a").unwrap(), t);
+        let quoted = format!(" \"{text}\"\n");
+        assert_eq!(VoiceTemplate::from_base64(&quoted, "model-a").unwrap(), t);
+    }
+
+    #[test]
+    fn rejects_foreign_truncated_corrupted_and_future_templates() {
+        let t = sample();
+        let bytes = t.to_bytes();
+        let b64 = |b: &[u8]| BASE64.encode(b);
+        assert!(matches!(
+            VoiceTemplate::from_base64(&t.to_base64(), "model-b"),
+            Err(TemplateError::ForeignModel { .. })
+        ));
+        for cut in [0, 3, 10, bytes.len() - 1] {
+            let r = VoiceTemplate::from_bytes(&bytes[..cut]);
+            assert!(r.is_err(), "cut at {cut}");
+        }
+        let mut flipped = bytes.clone();
+        flipped[40] ^= 0x10;
+        assert_eq!(VoiceTemplate::from_bytes(&flipped), Err(TemplateError::Corrupted));
+        let mut future = bytes.clone();
+        future[4] = 2;
+        assert_eq!(
+            VoiceTemplate::from_bytes(&future),
+            Err(TemplateError::UnsupportedVersion(2))
+        );
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(VoiceTemplate::from_bytes(&longer), Err(TemplateError::TrailingBytes(1)));
+        assert!(matches!(
+            VoiceTemplate::from_base64("not base64!", "model-a"),
+            Err(TemplateError::NotBase64(_))
+        ));
+        assert_eq!(
+            VoiceTemplate::from_base64(&b64(b"RIFF...."), "model-a"),
+            Err(TemplateError::BadMagic)
+        );
+    }
+
+    #[test]
+    fn merge_weights_by_speech_length() {
+        let a = VoiceTemplate::new("m", 3.0, &[1.0, 0.0]).unwrap();
+        let b = VoiceTemplate::new("m", 1.0, &[0.0, 1.0]).unwrap();
+        let merged = VoiceTemplate::merge(&[a.clone(), b]).unwrap();
+        assert!((merged.embedding[0] / merged.embedding[1] - 3.0).abs() < 1e-5);
+        assert_eq!(merged.speech_seconds, 4.0);
+        let other = VoiceTemplate::new("n", 1.0, &[0.0, 1.0]).unwrap();
+        assert!(VoiceTemplate::merge(&[a, other]).is_err());
+        assert_eq!(VoiceTemplate::merge(&[]), Err(TemplateError::NothingToMerge));
+    }
+
+    #[test]
+    fn invalid_embeddings_are_rejected() {
+        assert!(VoiceTemplate::new("m", 1.0, &[0.0, 0.0]).is_err());
+        assert!(VoiceTemplate::new("m", 1.0, &[f32::NAN, 1.0]).is_err());
+        assert!(VoiceTemplate::new("m", 1.0, &[]).is_err());
+    }
+}
