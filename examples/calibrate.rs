@@ -14,12 +14,15 @@
 use std::path::PathBuf;
 
 use voiceport::audio::{AudioInput, PcmInput};
-use voiceport::voice::{
-    CamPlusModel, MIN_VERIFY_SPEECH_SECONDS, VoiceEngine, VoiceTemplate, dot,
-};
+use voiceport::vad::SileroModel;
+use voiceport::voice::{CamPlusModel, MIN_VERIFY_SPEECH_SECONDS, VoiceEngine, VoiceTemplate, dot};
 
 fn main() {
-    let dir = PathBuf::from(std::env::args().nth(1).expect("usage: calibrate <flac dir>"));
+    let dir = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .expect("usage: calibrate <flac dir>"),
+    );
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("data dir")
         .map(|e| e.expect("entry").path())
@@ -60,21 +63,30 @@ fn main() {
     }
 }
 
+/// The shipped models; `VOICEPORT_SPEAKER_MODEL` picks another speaker model file.
 fn engine() -> VoiceEngine {
-    let models = voiceport::models::Models::bundled().expect("bundled models");
-    let vad = models.vad.clone();
-    let speaker_bytes = std::fs::read(
+    let vad = std::fs::read("models/silero_vad_openvino_16k.onnx").expect("VAD model");
+    let speaker = std::fs::read(
         std::env::var("VOICEPORT_SPEAKER_MODEL")
             .unwrap_or_else(|_| "models/campplus_zh_en_common.f16w.onnx".into()),
     )
     .expect("speaker model");
-    VoiceEngine::new(vad, CamPlusModel::from_bytes(&speaker_bytes).expect("CAM++"))
+    let vad = SileroModel::from_bytes(&vad).expect("VAD");
+    VoiceEngine::new(vad, CamPlusModel::from_bytes(&speaker).expect("CAM++"))
 }
 
 fn read_flac(path: &PathBuf) -> Vec<i16> {
     let mut reader = claxon::FlacReader::open(path).expect("FLAC");
-    assert_eq!(reader.streaminfo().sample_rate, 16_000, "{}", path.display());
-    reader.samples().map(|s| s.expect("sample") as i16).collect()
+    assert_eq!(
+        reader.streaminfo().sample_rate,
+        16_000,
+        "{}",
+        path.display()
+    );
+    reader
+        .samples()
+        .map(|s| s.expect("sample") as i16)
+        .collect()
 }
 
 /// The samples as the server sees them: PCM16 bytes through the audio input.
@@ -97,7 +109,11 @@ fn scores(
         let p = probe(j);
         for (i, t) in enrolled.iter().enumerate() {
             let score = p.as_ref().map_or(0.0, |p| f64::from(dot(&t.embedding, p)));
-            if i == j { targets.push(score) } else { nontargets.push(score) }
+            if i == j {
+                targets.push(score)
+            } else {
+                nontargets.push(score)
+            }
         }
     }
     (targets, nontargets)
@@ -141,7 +157,11 @@ fn report(name: &str, targets: &[f64], nontargets: &[f64]) {
     let eer = equal_error_rate(targets, nontargets);
     let frr = false_reject_at(targets, nontargets, 0.001);
     println!("\n## {name}");
-    println!("pairs: {} target, {} non-target", targets.len(), nontargets.len());
+    println!(
+        "pairs: {} target, {} non-target",
+        targets.len(),
+        nontargets.len()
+    );
     println!("EER: {:.2} %", eer * 100.0);
     println!("false rejects at 0.1 % false accepts: {:.2} %", frr * 100.0);
     for (label, scores) in [("target", targets), ("non-target", nontargets)] {
@@ -151,7 +171,11 @@ fn report(name: &str, targets: &[f64], nontargets: &[f64]) {
         let mean = s.iter().sum::<f64>() / s.len() as f64;
         println!(
             "{label:>10} scores: mean {mean:.3}, min {:.3}, 1% {:.3}, 50% {:.3}, 99% {:.3}, max {:.3}",
-            q(0.0), q(0.01), q(0.5), q(0.99), q(1.0)
+            q(0.0),
+            q(0.01),
+            q(0.5),
+            q(0.99),
+            q(1.0)
         );
     }
 }

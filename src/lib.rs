@@ -11,6 +11,7 @@ pub mod models;
 pub mod protocol;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod server;
+pub mod service;
 pub mod speech;
 pub mod vad;
 pub mod voice;

@@ -31,7 +31,12 @@ impl Models {
     pub fn from_bytes(vad_onnx: &[u8], speaker_onnx: Option<&[u8]>) -> Result<Self, VoiceError> {
         let vad = SileroModel::from_bytes(vad_onnx)?;
         let voice = speaker_onnx
-            .map(|bytes| Ok::<_, VoiceError>(VoiceEngine::new(vad.clone(), CamPlusModel::from_bytes(bytes)?)))
+            .map(|bytes| {
+                Ok::<_, VoiceError>(VoiceEngine::new(
+                    vad.clone(),
+                    CamPlusModel::from_bytes(bytes)?,
+                ))
+            })
             .transpose()?;
         Ok(Self { vad, voice })
     }

@@ -175,7 +175,9 @@ mod tests {
         assert_eq!(parse("2.5"), Ok(ParamValue::Seconds(2.5)));
         assert_eq!(parse(" 3 "), Ok(ParamValue::Seconds(3.0)));
         assert_eq!(parse(".5"), Ok(ParamValue::Seconds(0.5)));
-        for bad in ["0", "0.0", "-1", "1e1", "inf", "NaN", ".", "", "61", "1.2.3"] {
+        for bad in [
+            "0", "0.0", "-1", "1e1", "inf", "NaN", ".", "", "61", "1.2.3",
+        ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -115,7 +115,9 @@ impl Session {
     }
 
     fn accept_param(&mut self, text: &str) -> Result<(), ProtocolError> {
-        let kind = self.next_param().ok_or(ProtocolError::TextAfterParameters)?;
+        let kind = self
+            .next_param()
+            .ok_or(ProtocolError::TextAfterParameters)?;
         let value = kind.parse(text, self.endpoint.codec)?;
         if let (ParamValue::Seconds(window), Some(ParamValue::Seconds(context))) =
             (&value, self.params.get(2))
@@ -153,7 +155,9 @@ impl Session {
                 .clone()
                 .ok_or(ProtocolError::ModelNotLoaded("speaker"))?;
             let stream = VerifyStream::new(engine, template.clone(), rate, window, context);
-            Ok::<_, ProtocolError>(Box::new(VerifyProcessor::new(stream)) as Box<dyn StreamProcessor>)
+            Ok::<_, ProtocolError>(
+                Box::new(VerifyProcessor::new(stream)) as Box<dyn StreamProcessor>
+            )
         };
         let (processor, rate): (Box<dyn StreamProcessor>, u32) = match self.params.as_slice() {
             [

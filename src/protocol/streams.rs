@@ -1,10 +1,10 @@
 //! Per-endpoint stream processors: 16 kHz audio in, one reply text out.
 
 use super::messages::{SpeechSummaryJson, SummaryStreamReply, to_json};
-use crate::voice::VerifyStream;
 use super::{FramesMode, ProtocolError};
 use crate::speech::{EndpointDetector, SpeechSummary};
 use crate::vad::{SPEECH_TAIL_MS, SileroModel, VadStream};
+use crate::voice::VerifyStream;
 
 /// What an endpoint does with the decoded audio of each binary message.
 pub trait StreamProcessor: Send {

@@ -21,3 +21,10 @@ pub fn bad_request(reason: impl std::fmt::Display) -> ErrorResponse {
 pub fn unavailable(reason: &str) -> ErrorResponse {
     error(StatusCode::SERVICE_UNAVAILABLE, reason.to_string())
 }
+
+/// HTTP 500 for a failure that is not the client's, with its reason logged.
+pub fn server_error(reason: impl std::fmt::Display) -> ErrorResponse {
+    let reason = reason.to_string();
+    tracing::error!(%reason, "request failed");
+    error(StatusCode::INTERNAL_SERVER_ERROR, reason)
+}

@@ -4,14 +4,16 @@
 
 mod config;
 mod errors;
+mod rest;
 mod ws;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
@@ -45,7 +47,34 @@ impl AppState {
 
 /// The application: every route, with CORS and request tracing.
 pub fn router(state: Arc<AppState>) -> Router {
-    let mut router = Router::new().route("/health", get(health));
+    let mut router = Router::new()
+        .route("/health", get(health))
+        .route(
+            "/voice_template_factory/create_voice_template_from_samples",
+            post(rest::template_from_samples),
+        )
+        .route(
+            "/voice_template_factory/create_voice_template_from_file",
+            post(rest::template_from_file),
+        )
+        .route(
+            "/voice_template_factory/merge_voice_templates",
+            post(rest::merge),
+        )
+        .route(
+            "/voice_template_matcher/match_voice_templates",
+            post(rest::match_templates),
+        )
+        .route(
+            "/speech_summary_engine/get_speech_summary_from_samples",
+            post(rest::summary_from_samples),
+        )
+        .route(
+            "/speech_summary_engine/get_speech_summary_from_file",
+            post(rest::summary_from_file),
+        )
+        .route("/core/get_build_info", get(rest::build_info))
+        .layer(DefaultBodyLimit::max(state.config.max_message_bytes));
     for path in Endpoint::PATHS {
         router = router.route(path, get(ws::upgrade));
     }

@@ -208,15 +208,22 @@ mod tests {
             .collect();
         let features = Fbank::new().compute(&tone);
         let row = features.frame(0);
-        let peak = (0..FBANK_BINS).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap();
+        let peak = (0..FBANK_BINS)
+            .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+            .unwrap();
         let (lo, hi) = (mel(LOW_FREQ), mel(8000.0));
         let expected = ((mel(1000.0) - lo) / ((hi - lo) / 81.0)).round() as usize - 1;
-        assert!(peak.abs_diff(expected) <= 1, "peak {peak}, expected {expected}");
+        assert!(
+            peak.abs_diff(expected) <= 1,
+            "peak {peak}, expected {expected}"
+        );
     }
 
     #[test]
     fn mean_subtraction_centres_every_bin() {
-        let noise: Vec<f32> = (0..4000).map(|n| ((n * 7919) % 113) as f32 / 200.0 - 0.25).collect();
+        let noise: Vec<f32> = (0..4000)
+            .map(|n| ((n * 7919) % 113) as f32 / 200.0 - 0.25)
+            .collect();
         let mut features = Fbank::new().compute(&noise);
         features.subtract_mean();
         for b in 0..FBANK_BINS {

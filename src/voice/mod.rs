@@ -21,6 +21,6 @@ pub use matching::{
 };
 pub use template::{TEMPLATE_VERSION, TemplateError, VoiceTemplate, dot, normalized};
 pub use verify::{
-    AudioInterval, MAX_VERIFY_SECONDS, MIN_VERIFY_SPEECH_SECONDS, VERIFY_HOP_SECONDS,
-    VerifyStream, VerifyStreamResult,
+    AudioInterval, MAX_VERIFY_SECONDS, MIN_VERIFY_SPEECH_SECONDS, VERIFY_HOP_SECONDS, VerifyStream,
+    VerifyStreamResult,
 };

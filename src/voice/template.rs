@@ -109,7 +109,9 @@ impl VoiceTemplate {
             .map_err(|_| TemplateError::Corrupted)?;
         let dim = reader.u16()? as usize;
         let speech_seconds = reader.f32()?;
-        let embedding = (0..dim).map(|_| reader.f32()).collect::<Result<Vec<_>, _>>()?;
+        let embedding = (0..dim)
+            .map(|_| reader.f32())
+            .collect::<Result<Vec<_>, _>>()?;
         let content_len = reader.at;
         let checksum = u32::from_le_bytes(reader.take(4)?.try_into().expect("4 bytes"));
         if reader.at != bytes.len() {
@@ -219,17 +221,24 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn take(&mut self, n: usize) -> Result<&[u8], TemplateError> {
         let end = self.at.checked_add(n).ok_or(TemplateError::Truncated)?;
-        let slice = self.bytes.get(self.at..end).ok_or(TemplateError::Truncated)?;
+        let slice = self
+            .bytes
+            .get(self.at..end)
+            .ok_or(TemplateError::Truncated)?;
         self.at = end;
         Ok(slice)
     }
 
     fn u16(&mut self) -> Result<u16, TemplateError> {
-        Ok(u16::from_le_bytes(self.take(2)?.try_into().expect("2 bytes")))
+        Ok(u16::from_le_bytes(
+            self.take(2)?.try_into().expect("2 bytes"),
+        ))
     }
 
     fn f32(&mut self) -> Result<f32, TemplateError> {
-        Ok(f32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(f32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
 }
 
@@ -266,7 +275,10 @@ mod tests {
         }
         let mut flipped = bytes.clone();
         flipped[40] ^= 0x10;
-        assert_eq!(VoiceTemplate::from_bytes(&flipped), Err(TemplateError::Corrupted));
+        assert_eq!(
+            VoiceTemplate::from_bytes(&flipped),
+            Err(TemplateError::Corrupted)
+        );
         let mut future = bytes.clone();
         future[4] = 2;
         assert_eq!(
@@ -275,7 +287,10 @@ mod tests {
         );
         let mut longer = bytes.clone();
         longer.push(0);
-        assert_eq!(VoiceTemplate::from_bytes(&longer), Err(TemplateError::TrailingBytes(1)));
+        assert_eq!(
+            VoiceTemplate::from_bytes(&longer),
+            Err(TemplateError::TrailingBytes(1))
+        );
         assert!(matches!(
             VoiceTemplate::from_base64("not base64!", "model-a"),
             Err(TemplateError::NotBase64(_))
@@ -295,7 +310,10 @@ mod tests {
         assert_eq!(merged.speech_seconds, 4.0);
         let other = VoiceTemplate::new("n", 1.0, &[0.0, 1.0]).unwrap();
         assert!(VoiceTemplate::merge(&[a, other]).is_err());
-        assert_eq!(VoiceTemplate::merge(&[]), Err(TemplateError::NothingToMerge));
+        assert_eq!(
+            VoiceTemplate::merge(&[]),
+            Err(TemplateError::NothingToMerge)
+        );
     }
 
     #[test]

@@ -157,7 +157,10 @@ impl VerifyStream {
             let (lo, hi) = (frame_start.max(from), (frame_start + frame).min(to));
             if is_speech && lo < hi && lo >= self.history_start {
                 let offset = (self.history_start) as usize;
-                speech.extend(self.history.range(lo as usize - offset..hi as usize - offset));
+                speech.extend(
+                    self.history
+                        .range(lo as usize - offset..hi as usize - offset),
+                );
             }
         }
         speech

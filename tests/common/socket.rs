@@ -61,15 +61,48 @@ impl TestServer {
 
     /// `GET` on `path`: status and body.
     pub async fn get(&self, path: &str) -> (u16, String) {
+        let response = self.request("GET", path, &[], &[]).await;
+        (response.status, response.body)
+    }
+
+    /// `POST` of `body` with `content_type` on `path`: status and body.
+    pub async fn post(&self, path: &str, content_type: &str, body: &[u8]) -> (u16, String) {
+        let response = self
+            .request("POST", path, &[("content-type", content_type)], body)
+            .await;
+        (response.status, response.body)
+    }
+
+    /// One HTTP/1.1 request on a fresh connection.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> HttpResponse {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut stream = TcpStream::connect(self.addr).await.unwrap();
-        let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.unwrap();
-        let status = response[9..12].parse().expect("status code");
-        let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-        (status, body.to_string())
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).await.unwrap();
+        // The server may answer (and close) before reading a refused body.
+        let _ = stream.write_all(body).await;
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw).await;
+        let response = String::from_utf8_lossy(&raw).to_string();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        HttpResponse {
+            status: head[9..12].parse().expect("status code"),
+            head: head.to_ascii_lowercase(),
+            body: body.to_string(),
+        }
     }
 
     /// Asks the server to shut down gracefully and waits for it.
@@ -77,6 +110,28 @@ impl TestServer {
         let _ = self.stop.take().expect("running").send(());
         self.task.await.unwrap().unwrap();
     }
+}
+
+/// An HTTP response (head lower-cased for header checks).
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Status line and headers, lower-cased.
+    pub head: String,
+    /// Body text.
+    pub body: String,
+}
+
+/// A `multipart/form-data` body with one file part: content type and bytes.
+pub fn multipart(field: &str, file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "voiceport-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"a.wav\"\r\nContent-Type: audio/wav\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 /// A WebSocket client speaking the protocol's text/binary messages.

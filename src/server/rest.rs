@@ -1,0 +1,177 @@
+//! REST endpoints, named as the original server's.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Multipart, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use super::errors::{ErrorResponse, bad_request, server_error};
+use crate::service::{self, AudioBuffer, ServiceError};
+
+/// `?sample_rate=N` of the raw-sample endpoints.
+#[derive(Deserialize)]
+pub struct RateQuery {
+    sample_rate: u32,
+}
+
+/// Body of `match_voice_templates`.
+#[derive(Deserialize)]
+pub struct MatchRequest {
+    template1: String,
+    template2: String,
+}
+
+/// Runs `work` on the blocking pool and maps its outcome to a response.
+async fn respond<T, F>(work: F, ok: impl FnOnce(T) -> Response) -> Response
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ServiceError> + Send + 'static,
+{
+    let span = tracing::Span::current();
+    match tokio::task::spawn_blocking(move || span.in_scope(work)).await {
+        Ok(Ok(value)) => ok(value),
+        Ok(Err(error)) if error.is_client_error() => bad_request(error).into_response(),
+        Ok(Err(error)) => server_error(error).into_response(),
+        Err(error) => server_error(error).into_response(),
+    }
+}
+
+/// Parses a JSON body whatever its content type, as a 400 on failure.
+fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ErrorResponse> {
+    serde_json::from_slice(body).map_err(|e| bad_request(format!("invalid JSON body: {e}")))
+}
+
+/// The `sample_rate` query, as a 400 when missing or malformed.
+fn rate(query: Result<Query<RateQuery>, QueryRejection>) -> Result<u32, ErrorResponse> {
+    query
+        .map(|Query(q)| q.sample_rate)
+        .map_err(|e| bad_request(format!("{}: expected ?sample_rate=<Hz>", e.body_text())))
+}
+
+fn text(body: String) -> Response {
+    ([("content-type", "text/plain; charset=utf-8")], body).into_response()
+}
+
+/// `POST /voice_template_factory/create_voice_template_from_samples?sample_rate=N`.
+pub async fn template_from_samples(
+    State(app): State<Arc<AppState>>,
+    query: Result<Query<RateQuery>, QueryRejection>,
+    body: Bytes,
+) -> Response {
+    let sample_rate = match rate(query) {
+        Ok(rate) => rate,
+        Err(response) => return response.into_response(),
+    };
+    respond(
+        move || {
+            let audio = AudioBuffer::Pcm16 {
+                bytes: &body,
+                sample_rate,
+            };
+            service::create_template(&app.models, audio)
+        },
+        text,
+    )
+    .await
+}
+
+/// `POST /voice_template_factory/create_voice_template_from_file` (multipart).
+pub async fn template_from_file(
+    State(app): State<Arc<AppState>>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let wav = match audio_file(multipart).await {
+        Ok(wav) => wav,
+        Err(reason) => return bad_request(reason).into_response(),
+    };
+    respond(
+        move || service::create_template(&app.models, AudioBuffer::Wav(&wav)),
+        text,
+    )
+    .await
+}
+
+/// `POST /voice_template_factory/merge_voice_templates` (JSON array).
+pub async fn merge(body: Bytes) -> Response {
+    let templates: Vec<String> = match parse_json(&body) {
+        Ok(templates) => templates,
+        Err(response) => return response.into_response(),
+    };
+    respond(move || service::merge_templates(&templates), text).await
+}
+
+/// `POST /voice_template_matcher/match_voice_templates`.
+pub async fn match_templates(body: Bytes) -> Response {
+    let request: MatchRequest = match parse_json(&body) {
+        Ok(request) => request,
+        Err(response) => return response.into_response(),
+    };
+    respond(
+        move || service::match_voice_templates(&request.template1, &request.template2),
+        |result| Json(result).into_response(),
+    )
+    .await
+}
+
+/// `POST /speech_summary_engine/get_speech_summary_from_samples?sample_rate=N`.
+pub async fn summary_from_samples(
+    State(app): State<Arc<AppState>>,
+    query: Result<Query<RateQuery>, QueryRejection>,
+    body: Bytes,
+) -> Response {
+    let sample_rate = match rate(query) {
+        Ok(rate) => rate,
+        Err(response) => return response.into_response(),
+    };
+    respond(
+        move || {
+            let audio = AudioBuffer::Pcm16 {
+                bytes: &body,
+                sample_rate,
+            };
+            service::speech_summary(&app.models, audio)
+        },
+        |summary| Json(summary).into_response(),
+    )
+    .await
+}
+
+/// `POST /speech_summary_engine/get_speech_summary_from_file` (multipart).
+pub async fn summary_from_file(
+    State(app): State<Arc<AppState>>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let wav = match audio_file(multipart).await {
+        Ok(wav) => wav,
+        Err(reason) => return bad_request(reason).into_response(),
+    };
+    respond(
+        move || service::speech_summary(&app.models, AudioBuffer::Wav(&wav)),
+        |summary| Json(summary).into_response(),
+    )
+    .await
+}
+
+/// `GET /core/get_build_info`.
+pub async fn build_info() -> Response {
+    (StatusCode::OK, Json(service::build_info())).into_response()
+}
+
+/// The bytes of the `wav_file` (or `audio_file`) part.
+async fn audio_file(multipart: Result<Multipart, MultipartRejection>) -> Result<Bytes, String> {
+    let mut multipart = multipart.map_err(|e| e.body_text())?;
+    while let Some(field) = multipart.next_field().await.map_err(|e| e.body_text())? {
+        if matches!(field.name(), Some("wav_file" | "audio_file")) {
+            return field.bytes().await.map_err(|e| e.body_text());
+        }
+    }
+    Err("multipart body has no `wav_file` (or `audio_file`) part".into())
+}

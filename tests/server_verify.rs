@@ -1,0 +1,186 @@
+//! `/voice_verify_stream` over a real socket, and the stream's bounded cost.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use common::socket::{TestServer, shared_models};
+use common::*;
+use serde_json::Value;
+use voiceport::service::{AudioBuffer, create_template};
+use voiceport::voice::VerifyStream;
+
+fn template_of(samples: &[f32]) -> String {
+    let audio = AudioBuffer::Pcm16 {
+        bytes: &pcm16_bytes(samples),
+        sample_rate: 16_000,
+    };
+    create_template(&shared_models(), audio).expect("template")
+}
+
+/// Every result of streaming `samples` (16 kHz) at `rate` in `chunk_seconds` messages.
+async fn verify(
+    server: &TestServer,
+    path: &str,
+    params: &[String],
+    samples: &[f32],
+    rate: u32,
+    chunk_seconds: f64,
+) -> Vec<Value> {
+    let mut client = server.connect(path).await;
+    for param in params {
+        assert_eq!(client.ask(param).await, "200", "parameter {param:.20}");
+    }
+    let audio = pcm16_bytes(&resample_from_16k(samples, rate));
+    let chunk = ((chunk_seconds * f64::from(rate)) as usize * 2).max(2);
+    let mut results = Vec::new();
+    for piece in audio.chunks(chunk) {
+        let reply: Value = serde_json::from_str(&client.ask_binary(piece).await).unwrap();
+        results.extend(reply.as_array().expect("array").iter().cloned());
+    }
+    client.close().await;
+    results
+}
+
+fn probabilities(results: &[Value]) -> Vec<f64> {
+    results
+        .iter()
+        .map(|r| r["verify_result"]["probability"].as_f64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn verify_stream_accepts_the_speaker_and_rejects_another() {
+    let server = TestServer::default().await;
+    let enrolled = flac_samples(UTTERANCE_103.flac);
+    let (enroll, probe) = enrolled.split_at(enrolled.len() / 2);
+    let template = template_of(enroll);
+    let other = flac_samples(UTTERANCE_1034.flac);
+    let params = [template.clone(), "16000".into(), "3".into()];
+    let same = verify(
+        &server,
+        "/voice_verify_stream",
+        &params,
+        probe,
+        16_000,
+        0.25,
+    )
+    .await;
+    let different = verify(&server, "/verify_stream", &params, &other, 16_000, 0.25).await;
+    let mean = |p: Vec<f64>| p.iter().sum::<f64>() / p.len() as f64;
+    let (p_same, p_diff) = (mean(probabilities(&same)), mean(probabilities(&different)));
+    assert!(p_same > 0.7, "same speaker mean probability {p_same}");
+    assert!(p_diff < 0.1, "other speaker mean probability {p_diff}");
+    // First result at 3 s, then one every 0.5 s.
+    let expected = ((probe.len() as f64 / 16_000.0 - 3.0) / 0.5).floor() as usize + 1;
+    assert_eq!(same.len(), expected);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn intervals_are_in_the_client_timeline_and_one_message_can_give_many() {
+    let server = TestServer::default().await;
+    let speech = flac_samples(UTTERANCE_103.flac);
+    let template = template_of(&speech);
+    // 4-parameter form: context 5 s, window 2.5 s; one 6 s message at 8 kHz.
+    let params = [template, "8000".into(), "5".into(), "2.5".into()];
+    let results = verify(
+        &server,
+        "/voice_verify_stream",
+        &params,
+        &speech[..96_000],
+        8_000,
+        6.0,
+    )
+    .await;
+    assert_eq!(results.len(), 8, "results at 2.5, 3.0, … 6.0 s");
+    for (k, result) in results.iter().enumerate() {
+        let interval = &result["audio_interval"];
+        let end = 20_000 + 4_000 * k as u64;
+        assert_eq!(interval["end_sample"], end);
+        assert_eq!(interval["start_sample"], end - 20_000);
+        assert_eq!(interval["sample_rate"], 8_000);
+        assert_eq!(interval["end_time"].as_f64().unwrap(), end as f64 / 8.0);
+        assert_eq!(
+            interval["start_time"].as_f64().unwrap(),
+            (end - 20_000) as f64 / 8.0
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn verify_parameters_are_validated() {
+    let server = TestServer::default().await;
+    let template = template_of(&flac_samples(UTTERANCE_103.flac));
+    let mut client = server.connect("/voice_verify_stream").await;
+    assert_eq!(client.ask("not a template").await, "500");
+    assert_eq!(client.ask(&format!("\"{template}\"")).await, "200");
+    assert_eq!(client.ask("44100.5").await, "500");
+    assert_eq!(client.ask("44100").await, "200");
+    assert_eq!(client.ask("0").await, "500", "window must be > 0");
+    assert_eq!(client.ask("2").await, "200");
+    assert_eq!(
+        client.ask("3").await,
+        "500",
+        "window longer than the context"
+    );
+    assert_eq!(client.ask("1.5").await, "200");
+    assert_eq!(client.ask("1").await, "500", "text after the parameters");
+    assert_eq!(client.ask_binary(&[0; 44_100]).await, "[]");
+    client.close().await;
+
+    let mut client = server.connect("/voice_verify_stream").await;
+    assert_eq!(
+        client.ask_binary(&[0; 100]).await,
+        "500",
+        "audio before parameters"
+    );
+    client.close().await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn silence_gets_zero_probability() {
+    let server = TestServer::default().await;
+    let template = template_of(&flac_samples(UTTERANCE_103.flac));
+    let params = [template, "16000".into(), "2".into()];
+    let results = verify(
+        &server,
+        "/voice_verify_stream",
+        &params,
+        &[0.0; 48_000],
+        16_000,
+        1.0,
+    )
+    .await;
+    assert_eq!(results.len(), 3);
+    for r in &results {
+        assert_eq!(r["verify_result"]["probability"], 0.0);
+        assert_eq!(r["verify_result"]["score"], 0.0);
+    }
+    server.stop().await;
+}
+
+#[test]
+fn an_hour_of_audio_keeps_memory_bounded_by_the_context() {
+    let models = shared_models();
+    let engine = models.voice.clone().expect("speaker model");
+    let template = voiceport::voice::VoiceTemplate::from_base64(
+        &template_of(&flac_samples(UTTERANCE_103.flac)),
+        voiceport::voice::SPEAKER_MODEL_ID,
+    )
+    .unwrap();
+    let mut stream = VerifyStream::new(engine, template, 16_000, 2.0, 4.0);
+    // Silence costs only VAD; one hour in 10 s messages.
+    let chunk = vec![0.0f32; 160_000];
+    let mut results = 0;
+    for _ in 0..360 {
+        results += stream.push(&chunk, 160_000).unwrap().len();
+        assert!(
+            stream.held_samples() <= 4 * 16_000,
+            "{}",
+            stream.held_samples()
+        );
+    }
+    assert_eq!(results, (3600 - 2) * 2 + 1);
+}
