@@ -15,3 +15,5 @@ pub mod service;
 pub mod speech;
 pub mod vad;
 pub mod voice;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;

@@ -50,6 +50,11 @@ impl Endpoint {
         "/verify_stream",
     ];
 
+    /// Whether this endpoint needs the speaker model (verify stream).
+    pub fn needs_speaker_model(&self) -> bool {
+        self.kind == EndpointKind::VoiceVerify
+    }
+
     /// Parses a request path with optional query, e.g. `/speech_summary_stream?frames=new`.
     pub fn parse(path_and_query: &str) -> Result<Self, ProtocolError> {
         let (path, query) = path_and_query

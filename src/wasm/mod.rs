@@ -1,0 +1,160 @@
+//! The browser face: a thin wasm-bindgen layer over [`Session`] and the
+//! whole-buffer [`service`] functions. Models arrive as bytes from the
+//! worker; errors become `JsError`s carrying the typed reason.
+
+use wasm_bindgen::prelude::*;
+
+use crate::models::Models;
+use crate::protocol::{Endpoint, Session};
+use crate::service::{self, AudioBuffer};
+use crate::voice::{CamPlusModel, VoiceEngine};
+
+fn js_error(error: impl std::fmt::Display) -> JsError {
+    JsError::new(&error.to_string())
+}
+
+/// The engines of one worker: models planned once, shared by every session.
+#[wasm_bindgen]
+pub struct Engine {
+    models: Models,
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// Plans the VAD model from its ONNX bytes.
+    #[wasm_bindgen(constructor)]
+    pub fn new(vad_model: &[u8]) -> Result<Engine, JsError> {
+        let models = Models::from_bytes(vad_model, None).map_err(js_error)?;
+        Ok(Engine { models })
+    }
+
+    /// Loads the speaker model (needed by verify streams and templates).
+    #[wasm_bindgen(js_name = loadSpeakerModel)]
+    pub fn load_speaker_model(&mut self, speaker_model: &[u8]) -> Result<(), JsError> {
+        let speaker = CamPlusModel::from_bytes(speaker_model).map_err(js_error)?;
+        self.models.voice = Some(VoiceEngine::new(self.models.vad.clone(), speaker));
+        Ok(())
+    }
+
+    /// Whether the speaker model is loaded.
+    #[wasm_bindgen(js_name = hasSpeakerModel)]
+    pub fn has_speaker_model(&self) -> bool {
+        self.models.voice.is_some()
+    }
+
+    /// A protocol session for an endpoint path such as `/speech_summary_stream`.
+    pub fn open(&self, path: &str) -> Result<WasmSession, JsError> {
+        let session = Session::for_path(path, self.models.clone()).map_err(js_error)?;
+        Ok(WasmSession { session })
+    }
+
+    /// A base64 template from PCM16 bytes at `sample_rate`.
+    #[wasm_bindgen(js_name = createTemplateFromSamples)]
+    pub fn create_template_from_samples(
+        &self,
+        pcm16: &[u8],
+        sample_rate: u32,
+    ) -> Result<String, JsError> {
+        let audio = AudioBuffer::Pcm16 {
+            bytes: pcm16,
+            sample_rate,
+        };
+        service::create_template(&self.models, audio).map_err(js_error)
+    }
+
+    /// A base64 template from a WAV file's bytes.
+    #[wasm_bindgen(js_name = createTemplateFromWav)]
+    pub fn create_template_from_wav(&self, wav: &[u8]) -> Result<String, JsError> {
+        service::create_template(&self.models, AudioBuffer::Wav(wav)).map_err(js_error)
+    }
+
+    /// The speech summary JSON of PCM16 bytes at `sample_rate`.
+    #[wasm_bindgen(js_name = speechSummaryFromSamples)]
+    pub fn speech_summary_from_samples(
+        &self,
+        pcm16: &[u8],
+        sample_rate: u32,
+    ) -> Result<String, JsError> {
+        let audio = AudioBuffer::Pcm16 {
+            bytes: pcm16,
+            sample_rate,
+        };
+        summary_json(&self.models, audio)
+    }
+
+    /// The speech summary JSON of a WAV file's bytes.
+    #[wasm_bindgen(js_name = speechSummaryFromWav)]
+    pub fn speech_summary_from_wav(&self, wav: &[u8]) -> Result<String, JsError> {
+        summary_json(&self.models, AudioBuffer::Wav(wav))
+    }
+}
+
+fn summary_json(models: &Models, audio: AudioBuffer) -> Result<String, JsError> {
+    let summary = service::speech_summary(models, audio).map_err(js_error)?;
+    Ok(crate::protocol::messages::to_json(&summary))
+}
+
+/// One connection's protocol session.
+#[wasm_bindgen]
+pub struct WasmSession {
+    session: Session,
+}
+
+#[wasm_bindgen]
+impl WasmSession {
+    /// Handles a text message; returns the reply text.
+    #[wasm_bindgen(js_name = onText)]
+    pub fn on_text(&mut self, text: &str) -> String {
+        self.reply(|s| s.on_text(text))
+    }
+
+    /// Handles a binary message; returns the reply text.
+    #[wasm_bindgen(js_name = onBinary)]
+    pub fn on_binary(&mut self, bytes: &[u8]) -> String {
+        self.reply(|s| s.on_binary(bytes))
+    }
+
+    /// The reason of the latest `"500"`, if any.
+    #[wasm_bindgen(getter, js_name = lastError)]
+    pub fn last_error(&self) -> Option<String> {
+        self.session.last_error().map(str::to_string)
+    }
+
+    /// Runs one message; a `"500"` also goes to `console.warn` with its reason.
+    fn reply(&mut self, handle: impl FnOnce(&mut Session) -> String) -> String {
+        let before = self.session.last_error().map(str::to_string);
+        let reply = handle(&mut self.session);
+        if reply == crate::protocol::REJECTED
+            && let Some(reason) = self.session.last_error()
+            && before.as_deref() != Some(reason)
+        {
+            web_sys::console::warn_1(&format!("voiceport: \"500\": {reason}").into());
+        }
+        reply
+    }
+}
+
+/// Whether an endpoint path needs the speaker model (so the worker fetches it).
+#[wasm_bindgen(js_name = needsSpeakerModel)]
+pub fn needs_speaker_model(path: &str) -> Result<bool, JsError> {
+    Ok(Endpoint::parse(path).map_err(js_error)?.needs_speaker_model())
+}
+
+/// Merges base64 templates of one speaker.
+#[wasm_bindgen(js_name = mergeTemplates)]
+pub fn merge_templates(templates: Vec<String>) -> Result<String, JsError> {
+    service::merge_templates(&templates).map_err(js_error)
+}
+
+/// Compares two base64 templates: `{score, probability}`.
+#[wasm_bindgen(js_name = matchTemplates)]
+pub fn match_templates(first: &str, second: &str) -> Result<JsValue, JsError> {
+    let result = service::match_voice_templates(first, second).map_err(js_error)?;
+    serde_wasm_bindgen::to_value(&result).map_err(js_error)
+}
+
+/// Version and model identifiers.
+#[wasm_bindgen(js_name = buildInfo)]
+pub fn build_info() -> Result<JsValue, JsError> {
+    serde_wasm_bindgen::to_value(&service::build_info()).map_err(js_error)
+}
