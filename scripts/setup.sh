@@ -31,10 +31,11 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_ver
   cargo install wasm-bindgen-cli --version "$bindgen_version"
 fi
 
-if [ -f tests/browser/package.json ]; then
-  if [ ! -d tests/browser/node_modules ] || [ tests/browser/package-lock.json -nt tests/browser/node_modules ]; then
-    log "npm ci (browser tests)"
-    (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+if [ -f package.json ]; then
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+    log "npm ci (build and browser-test tools)"
+    npm ci --no-audit --no-fund --loglevel=error
+    touch node_modules
   fi
 fi
 log "setup done"

@@ -77,7 +77,10 @@ fn replies_match_the_native_recording() {
     let ours = compute();
     #[cfg(not(target_arch = "wasm32"))]
     if std::env::var_os("VOICEPORT_BLESS").is_some() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/expected/session_replies.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/expected/session_replies.json"
+        );
         std::fs::write(path, serde_json::to_string_pretty(&ours).unwrap()).unwrap();
         return;
     }

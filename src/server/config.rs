@@ -20,8 +20,8 @@ pub struct ServerConfig {
     /// Seconds a WebSocket may stay silent before the server closes it.
     #[arg(long, env = "VOICEPORT_IDLE_TIMEOUT_SECS", default_value_t = 300)]
     pub idle_timeout_secs: u64,
-    /// Directory served at `/` (the demo page); nothing is served if it does not exist.
-    #[arg(long, env = "VOICEPORT_WWW", default_value = "www")]
+    /// Directory served at `/` (demo page and npm package, made by `scripts/build-web.sh`); nothing is served if it does not exist.
+    #[arg(long, env = "VOICEPORT_WWW", default_value = "dist")]
     pub www: PathBuf,
 }
 

@@ -137,7 +137,9 @@ impl WasmSession {
 /// Whether an endpoint path needs the speaker model (so the worker fetches it).
 #[wasm_bindgen(js_name = needsSpeakerModel)]
 pub fn needs_speaker_model(path: &str) -> Result<bool, JsError> {
-    Ok(Endpoint::parse(path).map_err(js_error)?.needs_speaker_model())
+    Ok(Endpoint::parse(path)
+        .map_err(js_error)?
+        .needs_speaker_model())
 }
 
 /// Merges base64 templates of one speaker.

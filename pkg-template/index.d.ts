@@ -1,0 +1,80 @@
+/** Paths of the streaming endpoints processed locally. */
+export declare const ENDPOINT_PATHS: readonly string[];
+
+/** A locally processed connection with the WHATWG WebSocket interface. */
+export declare class LocalVoiceSocket extends EventTarget {
+  static readonly CONNECTING: 0;
+  static readonly OPEN: 1;
+  static readonly CLOSING: 2;
+  static readonly CLOSED: 3;
+  readonly CONNECTING: 0;
+  readonly OPEN: 1;
+  readonly CLOSING: 2;
+  readonly CLOSED: 3;
+  constructor(url: string | URL, protocols?: string | string[]);
+  readonly url: string;
+  readonly readyState: 0 | 1 | 2 | 3;
+  readonly bufferedAmount: number;
+  readonly protocol: string;
+  readonly extensions: string;
+  binaryType: 'blob' | 'arraybuffer';
+  /** Reason of the latest "500" reply, or of a failed connection. */
+  readonly lastError: string | null;
+  onopen: ((this: LocalVoiceSocket, ev: Event) => unknown) | null;
+  onmessage: ((this: LocalVoiceSocket, ev: MessageEvent<string>) => unknown) | null;
+  onerror: ((this: LocalVoiceSocket, ev: Event) => unknown) | null;
+  onclose: ((this: LocalVoiceSocket, ev: CloseEvent) => unknown) | null;
+  send(data: string | ArrayBufferLike | ArrayBufferView | Blob): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** Which URLs the shim routes to local processing. */
+export type UrlMatch = ((url: URL) => boolean) | RegExp | string | UrlMatch[];
+
+/** Routes matching `new WebSocket(url)` calls to local processing; returns an uninstaller. */
+export declare function installWebSocketShim(options?: { match?: UrlMatch }): () => void;
+
+/** Model loading progress. */
+export interface ProgressEvent {
+  model: 'vad' | 'speaker';
+  phase: 'download' | 'plan' | 'ready';
+  loaded?: number;
+  total?: number;
+}
+
+/** Listens to model loading; returns a remover. */
+export declare function onProgress(listener: (event: ProgressEvent) => void): () => void;
+/** Loads the models ahead of use. */
+export declare function preload(options?: { speaker?: boolean }): Promise<true>;
+
+/** `{score, probability}` of two templates. */
+export interface MatchResult {
+  score: number;
+  probability: number;
+}
+
+/** The speech summary of a recording (lengths in seconds). */
+export interface SpeechSummary {
+  background_length: number;
+  speech_signal_length: number;
+  total_length: number;
+  vad_result: { frame_length_ms: number; frames: boolean[] };
+}
+
+export declare function createTemplateFromSamples(pcm16: Int16Array | ArrayBuffer | ArrayBufferView, sampleRate: number): Promise<string>;
+export declare function createTemplateFromWav(wav: Blob | ArrayBuffer | ArrayBufferView): Promise<string>;
+export declare function mergeTemplates(templates: Iterable<string>): Promise<string>;
+export declare function matchTemplates(template1: string, template2: string): Promise<MatchResult>;
+export declare function speechSummaryFromSamples(pcm16: Int16Array | ArrayBuffer | ArrayBufferView, sampleRate: number): Promise<SpeechSummary>;
+export declare function speechSummaryFromWav(wav: Blob | ArrayBuffer | ArrayBufferView): Promise<SpeechSummary>;
+export declare function buildInfo(): Promise<{ name: string; version: string; template_version: number; models: Record<string, string> }>;
+
+/** An open microphone producing PCM16 chunks at the context's own rate. */
+export interface Microphone {
+  readonly sampleRate: number;
+  readonly stream: MediaStream;
+  onChunk(listener: (chunk: ArrayBuffer) => void): () => void;
+  pipeTo(socket: { readyState: number; send(data: ArrayBuffer): void }): () => void;
+  stop(): Promise<void>;
+}
+export declare function openMicrophone(options?: { chunkMs?: number; audio?: MediaTrackConstraints }): Promise<Microphone>;

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds the wasm engine (wasm-pack, --target web) and assembles:
+#   dist/pkg/  the publishable npm package (pkg-template + wasm-pack output + models)
+#   dist/      the demo page (www/) next to it, served by voiceport-server
+# Default: size-optimized build plus `wasm-opt -Oz` (npm binaryen; about 3 min,
+# skipped when up to date). `--dev`: fast unoptimized build for tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile=${1:---profile=wasm-release}
+wasm-pack build --target web "$profile" --no-opt --out-dir target/wasm-pkg --out-name voiceport --no-pack
+wasm=target/wasm-pkg/voiceport_bg.wasm
+if [ "$profile" != "--dev" ]; then
+  optimized=target/wasm-pkg/voiceport_bg.opt.wasm
+  if [ ! -f "$optimized" ] || [ "$wasm" -nt "$optimized" ]; then
+    echo "wasm-opt -Oz (about 3 minutes)"
+    node_modules/.bin/wasm-opt -Oz --enable-simd --enable-bulk-memory --enable-sign-ext \
+      --enable-nontrapping-float-to-int --enable-mutable-globals "$wasm" -o "$optimized.tmp"
+    mv "$optimized.tmp" "$optimized"
+  fi
+  wasm=$optimized
+fi
+rm -rf dist
+mkdir -p dist/pkg/models
+cp pkg-template/* dist/pkg/
+cp target/wasm-pkg/voiceport.js target/wasm-pkg/voiceport.d.ts target/wasm-pkg/voiceport_bg.wasm.d.ts dist/pkg/
+cp "$wasm" dist/pkg/voiceport_bg.wasm
+cp models/silero_vad_openvino_16k.onnx models/campplus_zh_en_common.f16w.onnx dist/pkg/models/
+cp -r models/licenses dist/pkg/models/
+cp LICENSE dist/pkg/
+cp -r www/. dist/
+printf 'wasm: %s bytes raw, %s bytes gzip\n' "$(stat -c %s dist/pkg/voiceport_bg.wasm)" \
+  "$(gzip -9c dist/pkg/voiceport_bg.wasm | wc -c)"
