@@ -155,16 +155,18 @@ export class LocalVoiceSocket extends EventTarget {
     }
     this.#bufferedAmount += size;
     if (this.#readyState !== OPEN) return; // data after close is discarded
+    // Copy buffers now: the caller may reuse them as soon as send() returns.
+    const payload = isBlob || typeof data === 'string' ? data : toArrayBuffer(data);
     if (isBlob || this.#pendingBlobs > 0) {
       // Reading a Blob is asynchronous: queue everything behind it to keep order.
       if (isBlob) this.#pendingBlobs++;
       this.#sendChain = this.#sendChain.then(async () => {
-        const payload = isBlob ? await data.arrayBuffer() : data;
+        const bytes = isBlob ? await payload.arrayBuffer() : payload;
         if (isBlob) this.#pendingBlobs--;
-        this.#post(payload, size);
+        this.#post(bytes, size);
       });
     } else {
-      this.#post(typeof data === 'string' ? data : toArrayBuffer(data), size);
+      this.#post(payload, size);
     }
   }
 

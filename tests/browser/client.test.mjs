@@ -2,7 +2,9 @@
 // server and, through the shim, from local processing in the browser.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchChromium, openPage, startNativeServer, startStaticServer } from './harness.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, launchChromium, openPage, startNativeServer, startStaticServer } from './harness.mjs';
 
 let statics;
 let native;
@@ -29,6 +31,37 @@ async function replies(shim, path, params) {
   await page.close();
   return result;
 }
+
+/** A template of the first 8 s of the test WAV, made by the native server. */
+async function nativeTemplate() {
+  const wav = readFileSync(join(ROOT, 'tests/data/librivox/librivox_concat_gaps.wav'));
+  const data = wav.indexOf('data', 12) + 8;
+  const response = await fetch(
+    `${native.base}/voice_template_factory/create_voice_template_from_samples?sample_rate=16000`,
+    { method: 'POST', body: wav.subarray(data, data + 8 * 32000) },
+  );
+  assert.equal(response.status, 200);
+  return response.text();
+}
+
+test('/voice_verify_stream: the shim agrees with the native server within float rounding', async () => {
+  const params = [await nativeTemplate(), '16000', '3'];
+  const server = await replies(false, '/voice_verify_stream', params);
+  const local = await replies(true, '/voice_verify_stream', params);
+  assert.deepEqual(local.slice(0, 3), ['200', '200', '200']);
+  assert.deepEqual(server.slice(0, 3), local.slice(0, 3));
+  const results = (list) => list.slice(3).flatMap((reply) => JSON.parse(reply));
+  const ours = results(local);
+  const theirs = results(server);
+  assert.ok(theirs.length >= 15, `expected results every 0.5 s, got ${theirs.length}`);
+  assert.equal(ours.length, theirs.length);
+  ours.forEach((result, i) => {
+    assert.deepEqual(result.audio_interval, theirs[i].audio_interval);
+    assert.ok(Math.abs(result.verify_result.score - theirs[i].verify_result.score) < 1e-3);
+  });
+  // The enrolled speaker is recognised in the windows that overlap the enrolment.
+  assert.ok(theirs[0].verify_result.probability > 0.9);
+});
 
 for (const [path, params] of [
   ['/speech_summary_stream', ['16000']],
