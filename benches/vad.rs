@@ -4,91 +4,100 @@
 //! `cargo bench --bench vad`. Set `VOICEPORT_F32_SPEAKER_MODEL` to the f32
 //! CAM++ file to time it beside the shipped f16-weight file.
 
-use criterion::{Criterion, criterion_group, criterion_main};
-use std::hint::black_box;
-use voiceport::models::Models;
-use voiceport::service::{AudioBuffer, speech_summary};
-use voiceport::voice::{CamPlusModel, Fbank, VoiceEngine};
+#[cfg(not(target_arch = "wasm32"))]
+criterion::criterion_main!(native::benches);
 
-/// 16 kHz test speech: a LibriSpeech utterance decoded from FLAC.
-fn speech() -> Vec<f32> {
-    let bytes: &[u8] = include_bytes!("../tests/data/librispeech/103-1240-0000.flac");
-    let mut reader = claxon::FlacReader::new(bytes).expect("FLAC");
-    reader
-        .samples()
-        .map(|s| s.expect("sample") as f32 / 32768.0)
-        .collect()
-}
+/// Criterion benchmarks run natively only.
+#[cfg(target_arch = "wasm32")]
+fn main() {}
 
-fn pcm16(samples: &[f32]) -> Vec<u8> {
-    samples
-        .iter()
-        .flat_map(|s| ((s * 32768.0).round().clamp(-32768.0, 32767.0) as i16).to_le_bytes())
-        .collect()
-}
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use criterion::{Criterion, criterion_group};
+    use std::hint::black_box;
+    use voiceport::models::Models;
+    use voiceport::service::{AudioBuffer, speech_summary};
+    use voiceport::voice::{CamPlusModel, Fbank, VoiceEngine};
 
-fn engines(c: &mut Criterion) {
-    let models = Models::bundled().expect("models");
-    let samples = speech();
-    let three_seconds = &samples[16_000..64_000];
+    /// 16 kHz test speech: a LibriSpeech utterance decoded from FLAC.
+    fn speech() -> Vec<f32> {
+        let bytes: &[u8] = include_bytes!("../tests/data/librispeech/103-1240-0000.flac");
+        let mut reader = claxon::FlacReader::new(bytes).expect("FLAC");
+        reader
+            .samples()
+            .map(|s| s.expect("sample") as f32 / 32768.0)
+            .collect()
+    }
 
-    c.bench_function("vad: one 32 ms frame", |b| {
-        let mut stream = models.vad.stream();
-        let mut probs = Vec::with_capacity(1);
-        b.iter(|| {
-            probs.clear();
-            stream
-                .push(black_box(&three_seconds[..512]), &mut probs)
-                .unwrap();
+    fn pcm16(samples: &[f32]) -> Vec<u8> {
+        samples
+            .iter()
+            .flat_map(|s| ((s * 32768.0).round().clamp(-32768.0, 32767.0) as i16).to_le_bytes())
+            .collect()
+    }
+
+    fn engines(c: &mut Criterion) {
+        let models = Models::bundled().expect("models");
+        let samples = speech();
+        let three_seconds = &samples[16_000..64_000];
+
+        c.bench_function("vad: one 32 ms frame", |b| {
+            let mut stream = models.vad.stream();
+            let mut probs = Vec::with_capacity(1);
+            b.iter(|| {
+                probs.clear();
+                stream
+                    .push(black_box(&three_seconds[..512]), &mut probs)
+                    .unwrap();
+            });
         });
-    });
 
-    let fbank = Fbank::new();
-    c.bench_function("fbank: 3 s of audio", |b| {
-        b.iter(|| fbank.compute(black_box(three_seconds)))
-    });
+        let fbank = Fbank::new();
+        c.bench_function("fbank: 3 s of audio", |b| {
+            b.iter(|| fbank.compute(black_box(three_seconds)))
+        });
 
-    let voice = models.voice().expect("voice");
-    c.bench_function("campplus f16w: embed 3 s of speech", |b| {
-        b.iter(|| voice.embed_speech(black_box(three_seconds)).unwrap())
-    });
-    if let Some(path) = std::env::var_os("VOICEPORT_F32_SPEAKER_MODEL") {
-        let bytes = std::fs::read(path).expect("f32 model");
-        let f32_voice = VoiceEngine::new(
-            models.vad.clone(),
-            CamPlusModel::from_bytes(&bytes).expect("f32 CAM++"),
-        );
-        f32_voice.prepare().expect("plans");
-        c.bench_function("campplus f32: embed 3 s of speech", |b| {
-            b.iter(|| f32_voice.embed_speech(black_box(three_seconds)).unwrap())
+        let voice = models.voice().expect("voice");
+        c.bench_function("campplus f16w: embed 3 s of speech", |b| {
+            b.iter(|| voice.embed_speech(black_box(three_seconds)).unwrap())
+        });
+        if let Some(path) = std::env::var_os("VOICEPORT_F32_SPEAKER_MODEL") {
+            let bytes = std::fs::read(path).expect("f32 model");
+            let f32_voice = VoiceEngine::new(
+                models.vad.clone(),
+                CamPlusModel::from_bytes(&bytes).expect("f32 CAM++"),
+            );
+            f32_voice.prepare().expect("plans");
+            c.bench_function("campplus f32: embed 3 s of speech", |b| {
+                b.iter(|| f32_voice.embed_speech(black_box(three_seconds)).unwrap())
+            });
+        }
+
+        let bytes = pcm16(three_seconds);
+        c.bench_function("speech summary of a 3 s recording", |b| {
+            b.iter(|| {
+                let audio = AudioBuffer::Pcm16 {
+                    bytes: black_box(&bytes),
+                    sample_rate: 16_000,
+                };
+                speech_summary(&models, audio).unwrap()
+            })
+        });
+        let long = pcm16(&samples);
+        c.bench_function("template of a 14 s recording", |b| {
+            b.iter(|| {
+                let audio = AudioBuffer::Pcm16 {
+                    bytes: black_box(&long),
+                    sample_rate: 16_000,
+                };
+                voiceport::service::create_template(&models, audio).unwrap()
+            })
         });
     }
 
-    let bytes = pcm16(three_seconds);
-    c.bench_function("speech summary of a 3 s recording", |b| {
-        b.iter(|| {
-            let audio = AudioBuffer::Pcm16 {
-                bytes: black_box(&bytes),
-                sample_rate: 16_000,
-            };
-            speech_summary(&models, audio).unwrap()
-        })
-    });
-    let long = pcm16(&samples);
-    c.bench_function("template of a 14 s recording", |b| {
-        b.iter(|| {
-            let audio = AudioBuffer::Pcm16 {
-                bytes: black_box(&long),
-                sample_rate: 16_000,
-            };
-            voiceport::service::create_template(&models, audio).unwrap()
-        })
-    });
+    criterion_group! {
+        name = benches;
+        config = Criterion::default().sample_size(20).measurement_time(std::time::Duration::from_secs(4));
+        targets = engines
+    }
 }
-
-criterion_group! {
-    name = benches;
-    config = Criterion::default().sample_size(20).measurement_time(std::time::Duration::from_secs(4));
-    targets = engines
-}
-criterion_main!(benches);
