@@ -67,6 +67,17 @@ export declare function mergeTemplates(templates: Iterable<string>): Promise<str
 export declare function matchTemplates(template1: string, template2: string): Promise<MatchResult>;
 export declare function speechSummaryFromSamples(pcm16: Int16Array | ArrayBuffer | ArrayBufferView, sampleRate: number): Promise<SpeechSummary>;
 export declare function speechSummaryFromWav(wav: Blob | ArrayBuffer | ArrayBufferView): Promise<SpeechSummary>;
+/** How usable a recording is for enrollment. */
+export interface VoiceQuality {
+  /** Seconds of speech found by the VAD. */
+  speech_length: number;
+  /** Speech-to-background power ratio in dB (≤ 100); null without both speech and background. */
+  snr_db: number | null;
+  /** Whether there is enough speech (≥ 1 s) for a template. */
+  enough_speech: boolean;
+}
+/** Enrollment quality of PCM16 samples at `sampleRate`, or of a WAV file when it is omitted. */
+export declare function voiceQuality(audio: Blob | Int16Array | ArrayBuffer | ArrayBufferView, sampleRate?: number): Promise<VoiceQuality>;
 export declare function buildInfo(): Promise<{ name: string; version: string; template_version: number; models: Record<string, string> }>;
 
 /** An open microphone producing PCM16 chunks at the context's own rate. */

@@ -358,6 +358,15 @@ export async function speechSummaryFromWav(wav) {
   return call('speechSummaryFromWav', [buffer], [buffer]);
 }
 
+/**
+ * Enrollment quality `{speech_length, snr_db, enough_speech}` of PCM16 samples at
+ * `sampleRate`, or of a WAV file (Blob or bytes) when `sampleRate` is omitted.
+ */
+export async function voiceQuality(audio, sampleRate) {
+  const buffer = audio instanceof Blob ? await audio.arrayBuffer() : toArrayBuffer(audio);
+  return call('voiceQuality', [buffer, sampleRate], [buffer]);
+}
+
 /** Version and model identifiers. */
 export function buildInfo() {
   return call('buildInfo', []);

@@ -113,6 +113,7 @@ const CALLS = {
   createTemplateFromWav: async (wav) => (await speakerEngine()).createTemplateFromWav(new Uint8Array(wav)),
   speechSummaryFromSamples: async (pcm, rate) => JSON.parse((await engine()).speechSummaryFromSamples(new Uint8Array(pcm), rate)),
   speechSummaryFromWav: async (wav) => JSON.parse((await engine()).speechSummaryFromWav(new Uint8Array(wav))),
+  voiceQuality: async (bytes, rate) => JSON.parse((await engine()).voiceQuality(new Uint8Array(bytes), rate)),
   mergeTemplates: async (templates) => {
     await wasm();
     return mergeTemplates(templates);

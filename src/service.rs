@@ -1,5 +1,6 @@
 //! Whole-buffer operations behind the REST endpoints and their JavaScript
-//! counterparts: templates, merge, match, speech summary, build info.
+//! counterparts: templates, merge, match, speech summary, enrollment quality,
+//! build info.
 //! Transport-agnostic, like [`crate::protocol`].
 
 use serde::Serialize;
@@ -9,9 +10,10 @@ use crate::audio::{AudioError, AudioInput, PcmInput, Resampler16k, decode_wav};
 use crate::models::{Models, SPEAKER_MODEL_FILE, VAD_MODEL_FILE, VAD_MODEL_ID};
 use crate::protocol::messages::SpeechSummaryJson;
 use crate::speech::SpeechSummary;
-use crate::vad::frame_decisions;
+use crate::vad::{API_FRAME_SAMPLES, frame_decisions};
 use crate::voice::{
-    MatchResult, SPEAKER_MODEL_ID, TEMPLATE_VERSION, VoiceError, VoiceTemplate, match_templates,
+    MatchResult, SPEAKER_MODEL_ID, TEMPLATE_VERSION, VoiceError, VoiceQuality, VoiceTemplate,
+    match_templates,
 };
 
 /// Why a whole-buffer operation failed.
@@ -116,6 +118,17 @@ pub fn speech_summary(
         summary.counts(),
         seconds,
         summary.all_frames().to_vec(),
+    ))
+}
+
+/// The enrollment quality of a recording: speech length and SNR.
+pub fn voice_quality(models: &Models, audio: AudioBuffer) -> Result<VoiceQuality, ServiceError> {
+    let (samples, _) = audio.to_engine_rate()?;
+    let decisions = frame_decisions(&models.vad, &samples).map_err(VoiceError::from)?;
+    Ok(VoiceQuality::measure(
+        &samples,
+        &decisions,
+        API_FRAME_SAMPLES as usize,
     ))
 }
 

@@ -5,8 +5,11 @@ mod common;
 
 use common::socket::{Received, TestServer};
 use common::*;
+use futures_util::SinkExt;
 use rand::{Rng, SeedableRng, rngs::SmallRng};
 use serde_json::Value;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use voiceport::server::ServerConfig;
 
 const SUMMARY: &str = "/speech_summary_stream";
@@ -353,6 +356,25 @@ async fn idle_connections_are_closed() {
     let server = TestServer::start(config).await;
     let mut client = server.connect(SUMMARY).await;
     assert_eq!(client.receive().await, Received::Close(Some(1001)));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_close_is_answered_with_a_close_frame() {
+    let server = TestServer::default().await;
+    let mut client = server.connect(SUMMARY).await;
+    assert_eq!(client.ask("16000").await, "200");
+    let normal = CloseFrame {
+        code: 1000.into(),
+        reason: "done".into(),
+    };
+    client
+        .socket
+        .send(Message::Close(Some(normal)))
+        .await
+        .unwrap();
+    // The echo makes the close clean for the client (a browser reports 1000, not 1006).
+    assert_eq!(client.receive().await, Received::Close(Some(1000)));
     server.stop().await;
 }
 

@@ -98,7 +98,9 @@ impl Connection {
                     session = back;
                     reply
                 }
-                Message::Close(_) => return None,
+                // Keep reading: the next read sends the close echo and then ends
+                // (dropping the socket now would lose the echo: code 1006 in browsers).
+                Message::Close(_) => continue,
                 Message::Ping(_) | Message::Pong(_) => continue,
             };
             if self.socket.send(Message::Text(reply.into())).await.is_err() {

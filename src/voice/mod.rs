@@ -6,6 +6,7 @@ mod engine;
 mod error;
 mod fbank;
 mod matching;
+mod quality;
 mod template;
 mod verify;
 
@@ -19,6 +20,7 @@ pub use fbank::{FBANK_BINS, FRAME_LENGTH, FRAME_SHIFT, Fbank, Features};
 pub use matching::{
     CALIBRATION_OFFSET, CALIBRATION_SLOPE, MatchResult, match_templates, probability,
 };
+pub use quality::{MAX_SNR_DB, VoiceQuality};
 pub use template::{TEMPLATE_VERSION, TemplateError, VoiceTemplate, dot, normalized};
 pub use verify::{
     AudioInterval, MAX_VERIFY_SECONDS, MIN_VERIFY_SPEECH_SECONDS, VERIFY_HOP_SECONDS, VerifyStream,

@@ -87,6 +87,18 @@ impl Engine {
     pub fn speech_summary_from_wav(&self, wav: &[u8]) -> Result<String, JsError> {
         summary_json(&self.models, AudioBuffer::Wav(wav))
     }
+
+    /// Enrollment quality JSON (`speech_length`, `snr_db`, `enough_speech`) of
+    /// PCM16 bytes at `sample_rate`, or of a WAV file's bytes when it is absent.
+    #[wasm_bindgen(js_name = voiceQuality)]
+    pub fn voice_quality(&self, bytes: &[u8], sample_rate: Option<u32>) -> Result<String, JsError> {
+        let audio = match sample_rate {
+            Some(sample_rate) => AudioBuffer::Pcm16 { bytes, sample_rate },
+            None => AudioBuffer::Wav(bytes),
+        };
+        let quality = service::voice_quality(&self.models, audio).map_err(js_error)?;
+        serde_json::to_string(&quality).map_err(js_error)
+    }
 }
 
 fn summary_json(models: &Models, audio: AudioBuffer) -> Result<String, JsError> {

@@ -86,6 +86,15 @@ export function launchChromium(extraArgs = []) {
   });
 }
 
+/** Chromium flags that make a WAV file the microphone. */
+export function fakeMicrophone(wav) {
+  return [
+    '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-audio-capture=${wav}`,
+  ];
+}
+
 /** Opens `path` of the static server and forwards page errors and warnings. */
 export async function openPage(browser, base, path) {
   const page = await browser.newPage();

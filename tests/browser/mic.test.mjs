@@ -3,18 +3,14 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ROOT, launchChromium, openPage, startStaticServer } from './harness.mjs';
+import { ROOT, fakeMicrophone, launchChromium, openPage, startStaticServer } from './harness.mjs';
 
 let server;
 let browser;
 
 before(async () => {
   server = await startStaticServer();
-  browser = await launchChromium([
-    '--use-fake-ui-for-media-stream',
-    '--use-fake-device-for-media-stream',
-    `--use-file-for-fake-audio-capture=${join(ROOT, 'tests/data/librivox/librivox_concat_gaps.wav')}`,
-  ]);
+  browser = await launchChromium(fakeMicrophone(join(ROOT, 'tests/data/librivox/librivox_concat_gaps.wav')));
 });
 
 after(async () => {
