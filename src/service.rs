@@ -67,7 +67,7 @@ impl AudioBuffer<'_> {
         let (client_samples, rate) = match self {
             Self::Pcm16 { bytes, sample_rate } => {
                 let mut input = PcmInput::new(sample_rate)?;
-                let samples = input.push(bytes, &mut out)?;
+                let samples = input.push(bytes, &mut out).into_result()?;
                 input.finish(&mut out)?;
                 (samples, sample_rate)
             }

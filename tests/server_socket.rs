@@ -360,6 +360,23 @@ async fn idle_connections_are_closed() {
 }
 
 #[tokio::test]
+async fn opus_endpoints_are_served() {
+    let server = TestServer::default().await;
+    let ogg: &[u8] = include_bytes!("data/opus/mono16k_8kbps_20ms.opus");
+    let mut client = server.connect("/speech_summary_stream_opus").await;
+    assert_eq!(client.ask("44100").await, "500");
+    assert_eq!(client.ask("16000").await, "200");
+    let summary: Value = serde_json::from_str(&client.ask_binary(ogg).await).unwrap();
+    let total = summary["current_speech_summary"]["total_length"]
+        .as_f64()
+        .unwrap();
+    // 2 s of speech, plus the last packet's padding (end trimming is not applied).
+    assert!((2.0..2.021).contains(&total), "{summary}");
+    assert_eq!(client.ask_binary(&[0xff; 40]).await, "500"); // not an Ogg page
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_client_close_is_answered_with_a_close_frame() {
     let server = TestServer::default().await;
     let mut client = server.connect(SUMMARY).await;

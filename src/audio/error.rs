@@ -14,6 +14,9 @@ pub enum AudioError {
     /// A whole audio file could not be read.
     #[error("invalid audio file: {0}")]
     InvalidFile(String),
+    /// An Opus packet or Ogg Opus stream could not be decoded.
+    #[error("invalid Opus input: {0}")]
+    InvalidOpus(String),
     /// The resampler could not be built or failed on a chunk.
     #[error("resampler failure: {0}")]
     Resampler(String),

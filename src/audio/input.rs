@@ -2,15 +2,39 @@
 
 use super::{AudioError, MAX_PCM_RATE, MIN_PCM_RATE, Pcm16Decoder, Resampler16k};
 
+/// What one binary message brought.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    /// Client-rate samples the message carried (concealed ones included).
+    pub client_samples: u64,
+    /// What could not be decoded; whatever could was still appended.
+    pub error: Option<AudioError>,
+}
+
+impl Decoded {
+    /// Fully decoded.
+    pub fn ok(client_samples: u64) -> Self {
+        Self {
+            client_samples,
+            error: None,
+        }
+    }
+
+    /// The sample count, or the error if any part failed.
+    pub fn into_result(self) -> Result<u64, AudioError> {
+        self.error.map_or(Ok(self.client_samples), Err)
+    }
+}
+
 /// A decoder for one client stream: turns each binary message into 16 kHz samples.
 ///
 /// Implementations keep whatever state their format needs across messages
 /// (half samples, resampler history, codec state), so callers may split the
-/// stream anywhere the format allows.
+/// stream anywhere the format allows. A message that is partly undecodable
+/// still delivers its decodable part, so nothing else is lost.
 pub trait AudioInput: Send {
     /// Decodes one binary message, appending ready 16 kHz samples to `out`.
-    /// Returns how many client-rate samples the message carried.
-    fn push(&mut self, message: &[u8], out: &mut Vec<f32>) -> Result<u64, AudioError>;
+    fn push(&mut self, message: &[u8], out: &mut Vec<f32>) -> Decoded;
 
     /// The client's sample rate, in which reported times and indices are given.
     fn client_rate(&self) -> u32;
@@ -46,11 +70,13 @@ impl PcmInput {
 }
 
 impl AudioInput for PcmInput {
-    fn push(&mut self, message: &[u8], out: &mut Vec<f32>) -> Result<u64, AudioError> {
+    fn push(&mut self, message: &[u8], out: &mut Vec<f32>) -> Decoded {
         self.scratch.clear();
-        let decoded = self.decoder.push(message, &mut self.scratch);
-        self.resampler.push(&self.scratch, out)?;
-        Ok(decoded as u64)
+        let samples = self.decoder.push(message, &mut self.scratch) as u64;
+        Decoded {
+            client_samples: samples,
+            error: self.resampler.push(&self.scratch, out).err(),
+        }
     }
 
     fn client_rate(&self) -> u32 {
@@ -79,8 +105,8 @@ mod tests {
         let mut input = PcmInput::new(48_000).unwrap();
         let mut out = Vec::new();
         let bytes = vec![0u8; 48_000 * 2 + 1];
-        assert_eq!(input.push(&bytes, &mut out).unwrap(), 48_000);
-        assert_eq!(input.push(&[0], &mut out).unwrap(), 1);
+        assert_eq!(input.push(&bytes, &mut out).into_result().unwrap(), 48_000);
+        assert_eq!(input.push(&[0], &mut out).into_result().unwrap(), 1);
         input.finish(&mut out).unwrap();
         assert_eq!(out.len(), 16_000);
     }

@@ -7,12 +7,16 @@
 
 mod error;
 mod input;
+mod ogg;
+mod opus;
 mod pcm16;
 mod resample;
 mod wav;
 
 pub use error::AudioError;
-pub use input::{AudioInput, PcmInput};
+pub use input::{AudioInput, Decoded, PcmInput};
+pub use ogg::{OggOpusDemuxer, OpusHead};
+pub use opus::{OPUS_RATES, OpusInput};
 pub use pcm16::Pcm16Decoder;
 pub use resample::Resampler16k;
 pub use wav::{Recording, decode_wav};

@@ -18,6 +18,8 @@ pub enum EndpointKind {
 pub enum Codec {
     /// Little-endian PCM16 mono.
     Pcm16,
+    /// One Opus packet per message, or an Ogg Opus stream.
+    Opus,
 }
 
 /// Whether summary replies carry every frame or only the new ones.
@@ -43,11 +45,14 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// Every path served, for routing and docs.
-    pub const PATHS: [&'static str; 4] = [
+    pub const PATHS: [&'static str; 7] = [
         "/speech_endpoint_detector",
         "/speech_summary_stream",
         "/voice_verify_stream",
         "/verify_stream",
+        "/speech_endpoint_detector_opus",
+        "/speech_summary_stream_opus",
+        "/voice_verify_stream_opus",
     ];
 
     /// Whether this endpoint needs the speaker model (verify stream).
@@ -61,10 +66,17 @@ impl Endpoint {
             .split_once('?')
             .unwrap_or((path_and_query, ""));
         let unknown = || ProtocolError::UnknownEndpoint(path.to_string());
-        let (kind, codec) = match path.trim_end_matches('/') {
-            "/speech_endpoint_detector" => (EndpointKind::SpeechEndpoint, Codec::Pcm16),
-            "/speech_summary_stream" => (EndpointKind::SpeechSummary, Codec::Pcm16),
-            "/voice_verify_stream" | "/verify_stream" => (EndpointKind::VoiceVerify, Codec::Pcm16),
+        let path = path.trim_end_matches('/');
+        let (base, codec) = match path.strip_suffix("_opus") {
+            Some(base) => (base, Codec::Opus),
+            None => (path, Codec::Pcm16),
+        };
+        let kind = match (base, codec) {
+            ("/speech_endpoint_detector", _) => EndpointKind::SpeechEndpoint,
+            ("/speech_summary_stream", _) => EndpointKind::SpeechSummary,
+            ("/voice_verify_stream", _) | ("/verify_stream", Codec::Pcm16) => {
+                EndpointKind::VoiceVerify
+            }
             _ => return Err(unknown()),
         };
         let mut frames = FramesMode::All;

@@ -1,7 +1,7 @@
 //! Parameter texts → validated values. Whitespace around a value is ignored.
 
 use super::{Codec, ProtocolError};
-use crate::audio::{MAX_PCM_RATE, MIN_PCM_RATE};
+use crate::audio::{MAX_PCM_RATE, MIN_PCM_RATE, OPUS_RATES};
 use crate::voice::{MAX_VERIFY_SECONDS, SPEAKER_MODEL_ID, VoiceTemplate};
 
 /// The longest duration any parameter may ask for: one hour.
@@ -64,15 +64,20 @@ impl ParamKind {
             }
             Self::SampleRate => {
                 let rate = parse_integer(text).map_err(invalid)?;
-                let supported = match codec {
-                    Codec::Pcm16 => {
-                        (u64::from(MIN_PCM_RATE)..=u64::from(MAX_PCM_RATE)).contains(&rate)
+                match codec {
+                    Codec::Pcm16
+                        if !(u64::from(MIN_PCM_RATE)..=u64::from(MAX_PCM_RATE)).contains(&rate) =>
+                    {
+                        return Err(invalid(format!(
+                            "{rate} Hz is outside {MIN_PCM_RATE}–{MAX_PCM_RATE} Hz"
+                        )));
                     }
-                };
-                if !supported {
-                    return Err(invalid(format!(
-                        "{rate} Hz is outside {MIN_PCM_RATE}–{MAX_PCM_RATE} Hz"
-                    )));
+                    Codec::Opus if !OPUS_RATES.iter().any(|&r| u64::from(r) == rate) => {
+                        return Err(invalid(format!(
+                            "{rate} Hz is not an Opus rate (8000, 12000, 16000, 24000, 48000)"
+                        )));
+                    }
+                    _ => {}
                 }
                 Ok(ParamValue::Rate(rate as u32))
             }

@@ -1,9 +1,10 @@
 //! The one place protocol rules live.
 
+use super::endpoint::Codec;
 use super::params::{ParamKind, ParamValue};
 use super::streams::{EndpointStream, StreamProcessor, SummaryStream, VerifyProcessor};
 use super::{ACCEPTED, Endpoint, EndpointKind, ProtocolError, REJECTED};
-use crate::audio::{AudioInput, PcmInput};
+use crate::audio::{AudioInput, OpusInput, PcmInput};
 use crate::models::Models;
 use crate::voice::VerifyStream;
 
@@ -142,8 +143,15 @@ impl Session {
         }
         let running = self.running.as_mut().expect("started above");
         running.audio.clear();
-        let client_samples = running.input.push(bytes, &mut running.audio)?;
-        running.processor.on_audio(&running.audio, client_samples)
+        let decoded = running.input.push(bytes, &mut running.audio);
+        // What could be decoded is used even when part of the message failed.
+        let reply = running
+            .processor
+            .on_audio(&running.audio, decoded.client_samples)?;
+        match decoded.error {
+            Some(error) => Err(error.into()),
+            None => Ok(reply),
+        }
     }
 
     fn start(&self) -> Result<Running, ProtocolError> {
@@ -186,7 +194,10 @@ impl Session {
             other => unreachable!("parameters validated per endpoint, got {other:?}"),
         };
         Ok(Running {
-            input: Box::new(PcmInput::new(rate)?),
+            input: match self.endpoint.codec {
+                Codec::Pcm16 => Box::new(PcmInput::new(rate)?),
+                Codec::Opus => Box::new(OpusInput::new(rate)?),
+            },
             processor,
             audio: Vec::new(),
         })

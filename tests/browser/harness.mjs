@@ -20,13 +20,15 @@ const TYPES = {
   '.css': 'text/css',
 };
 
-/** Serves /test/* from tests/browser/pages, /data/* from tests/data, the rest from dist/. */
-export async function startStaticServer() {
-  const mounts = [
-    ['/test/', join(ROOT, 'tests/browser/pages')],
-    ['/data/', join(ROOT, 'tests/data')],
-    ['/', join(ROOT, 'dist')],
-  ];
+/** The default mounts: /test/* from tests/browser/pages, /data/* from tests/data, the rest from dist/. */
+const DEFAULT_MOUNTS = [
+  ['/test/', join(ROOT, 'tests/browser/pages')],
+  ['/data/', join(ROOT, 'tests/data')],
+  ['/', join(ROOT, 'dist')],
+];
+
+/** A static file server on a free loopback port; `mounts` are `[urlPrefix, directory]`, first match wins. */
+export async function startStaticServer(mounts = DEFAULT_MOUNTS) {
   const server = createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url, 'http://x').pathname);
     const [prefix, dir] = mounts.find(([p]) => path.startsWith(p));

@@ -1,0 +1,102 @@
+// Browser benchmarks, side by side in one page:
+// - voiceport's wasm engine: VAD per frame, CAM++ per second of speech,
+//   speaker-model plan time;
+// - onnxruntime-web (the runtime of @ricky0123/vad-web) running the identical
+//   silero_vad_v6.onnx that vad-web ships, with vad-web's per-frame code
+//   (512 samples + 64 of context, state carried, `sr` = 16000);
+// - the package's cold start to the first "200" and to the speaker model.
+import init, { Engine } from '/pkg/voiceport.js';
+import { LocalVoiceSocket, preload } from '/pkg/index.js';
+import * as ort from '/ort/ort.wasm.min.mjs';
+
+const bytes = async (url) => new Uint8Array(await (await fetch(url)).arrayBuffer());
+
+/** 16 kHz mono PCM16 of the data chunk of a WAV. */
+async function wavPcm(url) {
+  const data = await bytes(url);
+  const view = new DataView(data.buffer);
+  for (let at = 12; at + 8 <= data.length; ) {
+    const size = view.getUint32(at + 4, true);
+    if (String.fromCharCode(...data.subarray(at, at + 4)) === 'data') return data.slice(at + 8, at + 8 + size);
+    at += 8 + size + (size % 2);
+  }
+  throw new Error('no data chunk');
+}
+
+/** Best mean milliseconds per call of `fn` over `rounds` rounds. */
+async function bestOf(fn, rounds = 5) {
+  await fn();
+  let best = Infinity;
+  for (let i = 0; i < rounds; i++) {
+    const start = performance.now();
+    await fn();
+    best = Math.min(best, performance.now() - start);
+  }
+  return best;
+}
+
+async function voiceportEngine(pcm) {
+  await init();
+  const engine = new Engine(await bytes('/pkg/models/silero_vad_openvino_16k.onnx'));
+  const frames = Math.floor(pcm.length / 2 / 512);
+  const summaryMs = await bestOf(() => engine.speechSummaryFromSamples(pcm, 16000));
+  let start = performance.now();
+  engine.loadSpeakerModel(await bytes('/pkg/models/campplus_zh_en_common.f16w.onnx'));
+  const speakerLoadMs = performance.now() - start;
+  const seconds = pcm.length / 2 / 16000;
+  const templateMs = await bestOf(() => engine.createTemplateFromSamples(pcm, 16000), 3);
+  const threeSeconds = pcm.subarray(32000, 32000 + 3 * 32000);
+  const template3sMs = await bestOf(() => engine.createTemplateFromSamples(threeSeconds, 16000), 3);
+  return { vadUsPerFrame: (1000 * summaryMs) / frames, speakerLoadMs, templateMs, seconds, template3sMs };
+}
+
+async function onnxruntimeWebVad(pcm) {
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.wasmPaths = '/ort/';
+  const session = await ort.InferenceSession.create(await bytes('/vad-web/silero_vad_v6.onnx'));
+  const samples = new Float32Array(pcm.length / 2);
+  const view = new DataView(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+  for (let i = 0; i < samples.length; i++) samples[i] = view.getInt16(2 * i, true) / 32768;
+  const frames = Math.floor(samples.length / 512);
+  const sr = new ort.Tensor('int64', [16000n]);
+  const run = async () => {
+    // vad-web 0.0.31's Silero.process, frame by frame.
+    let state = new ort.Tensor('float32', new Float32Array(256), [2, 1, 128]);
+    let context = new Float32Array(64);
+    for (let f = 0; f < frames; f++) {
+      const frame = samples.subarray(f * 512, (f + 1) * 512);
+      const withContext = new Float32Array(576);
+      withContext.set(context, 0);
+      withContext.set(frame, 64);
+      context = frame.slice(-64);
+      const out = await session.run({ input: new ort.Tensor('float32', withContext, [1, 576]), state, sr });
+      state = out.stateN;
+    }
+  };
+  return { vadUsPerFrame: (1000 * (await bestOf(run))) / frames };
+}
+
+/** Cold start of the package: a new worker, models from the Cache API. */
+async function coldStart() {
+  const start = performance.now();
+  const firstReply = await new Promise((resolve, reject) => {
+    const socket = new LocalVoiceSocket('voiceport://local/speech_summary_stream');
+    socket.onopen = () => socket.send('16000');
+    socket.onmessage = ({ data }) => {
+      socket.close();
+      resolve({ data, ms: performance.now() - start });
+    };
+    socket.onerror = () => reject(new Error(socket.lastError));
+  });
+  const speakerStart = performance.now();
+  await preload({ speaker: true });
+  return { firstReply: firstReply.data, first200Ms: firstReply.ms, speakerReadyMs: performance.now() - speakerStart };
+}
+
+window.runEngines = async () => {
+  const pcm = await wavPcm('/data/librivox/librivox_concat_gaps.wav');
+  return { voiceport: await voiceportEngine(pcm), onnxruntimeWeb: await onnxruntimeWebVad(pcm) };
+};
+window.runColdStart = coldStart;
+window.ready = true;
+document.getElementById('out').textContent = 'ready';
