@@ -120,9 +120,13 @@ fn parse_integer(text: &str) -> Result<u64, String> {
         .map_err(|_| format!("`{}` is too large", shorten(text)))
 }
 
-/// At most 40 characters of a client's text, for error messages.
+/// Longest part of a client's text echoed in an error message (and so in the
+/// logs): enough to recognise a typo, too short to carry a template or audio.
+const ECHOED_CHARS: usize = 16;
+
+/// At most [`ECHOED_CHARS`] characters of a client's text, for error messages.
 pub fn shorten(text: &str) -> String {
-    match text.char_indices().nth(40) {
+    match text.char_indices().nth(ECHOED_CHARS) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_string(),
     }
@@ -201,7 +205,7 @@ mod tests {
     #[test]
     fn shortens_long_texts_on_char_boundaries() {
         let long = "é".repeat(100);
-        assert_eq!(shorten(&long).chars().count(), 41);
+        assert_eq!(shorten(&long).chars().count(), ECHOED_CHARS + 1);
         assert_eq!(shorten("short"), "short");
     }
 }

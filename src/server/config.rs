@@ -23,6 +23,14 @@ pub struct ServerConfig {
     /// Directory served at `/` (demo page and npm package, made by `scripts/build-web.sh`); nothing is served if it does not exist.
     #[arg(long, env = "VOICEPORT_WWW", default_value = "dist")]
     pub www: PathBuf,
+    /// API key required on every API route (header `Authorization: Bearer`,
+    /// header `X-API-Key`, or query `api_key`); no key is required if unset.
+    #[arg(long, env = "VOICEPORT_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Comma-separated browser origins allowed on the API routes (e.g.
+    /// `https://app.example`); requests from other origins get 403. Any origin if unset.
+    #[arg(long, env = "VOICEPORT_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
 }
 
 impl ServerConfig {

@@ -17,6 +17,12 @@ pub fn bad_request(reason: impl std::fmt::Display) -> ErrorResponse {
     error(StatusCode::BAD_REQUEST, reason)
 }
 
+/// A refusal with `status` (401, 403, …), its reason logged.
+pub fn refused(status: StatusCode, reason: &str) -> ErrorResponse {
+    tracing::warn!(%status, reason, "request refused");
+    error(status, reason.to_string())
+}
+
 /// HTTP 503 when the server is at a configured limit.
 pub fn unavailable(reason: &str) -> ErrorResponse {
     error(StatusCode::SERVICE_UNAVAILABLE, reason.to_string())

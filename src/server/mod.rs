@@ -2,6 +2,7 @@
 //! on tokio + axum. Protocol rules live in [`crate::protocol`]; this module
 //! only moves messages and enforces server limits.
 
+mod access;
 mod config;
 mod errors;
 mod rest;
@@ -14,10 +15,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Json, Router, middleware};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
-use tower_http::cors::CorsLayer;
 use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
@@ -45,10 +45,9 @@ impl AppState {
     }
 }
 
-/// The application: every route, with CORS and request tracing.
+/// The application: every route, with access control, CORS and request tracing.
 pub fn router(state: Arc<AppState>) -> Router {
     let mut router = Router::new()
-        .route("/health", get(health))
         .route(
             "/voice_template_factory/create_voice_template_from_samples",
             post(rest::template_from_samples),
@@ -78,13 +77,22 @@ pub fn router(state: Arc<AppState>) -> Router {
     for path in Endpoint::PATHS {
         router = router.route(path, get(ws::upgrade));
     }
+    router = router
+        .route_layer(middleware::from_fn_with_state(state.clone(), access::guard))
+        .route("/health", get(health));
     if state.config.www.is_dir() {
         router = router.fallback_service(ServeDir::new(&state.config.www));
     }
     router
-        .layer(CorsLayer::permissive())
-        .layer(TraceLayer::new_for_http())
+        .layer(access::cors(&state.config.allowed_origins))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// The span of one HTTP request: method and path only (the query may carry
+/// the API key).
+fn request_span(request: &axum::extract::Request) -> tracing::Span {
+    tracing::debug_span!("request", method = %request.method(), path = request.uri().path())
 }
 
 /// `GET /health`: liveness plus connection counts.

@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::OwnedSemaphorePermit;
 use tracing::Instrument;
 
-use super::AppState;
 use super::errors::{bad_request, unavailable};
+use super::{AppState, access};
 use crate::protocol::Session;
 
 /// Upgrades a request on any streaming endpoint path to a protocol session.
@@ -18,7 +18,9 @@ pub async fn upgrade(
     OriginalUri(uri): OriginalUri,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    let path_without_key = access::without_key(path_and_query);
+    let path = path_without_key.as_ref();
     let session = match Session::for_path(path, app.models.clone()) {
         Ok(session) => session,
         Err(error) => return bad_request(error).into_response(),
