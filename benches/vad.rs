@@ -1,5 +1,5 @@
 //! Engine benchmarks: VAD per frame, fbank and CAM++ per second of audio,
-//! speech summaries of 3 s recordings, template creation.
+//! speech summaries of 3 s recordings, template creation, the verify stream.
 //!
 //! `cargo bench --bench vad`. Set `VOICEPORT_F32_SPEAKER_MODEL` to the f32
 //! CAM++ file to time it beside the shipped f16-weight file.
@@ -83,6 +83,15 @@ mod native {
                 speech_summary(&models, audio).unwrap()
             })
         });
+        c.bench_function("template of a 3 s recording", |b| {
+            b.iter(|| {
+                let audio = AudioBuffer::Pcm16 {
+                    bytes: black_box(&bytes),
+                    sample_rate: 16_000,
+                };
+                voiceport::service::create_template(&models, audio).unwrap()
+            })
+        });
         let long = pcm16(&samples);
         c.bench_function("template of a 14 s recording", |b| {
             b.iter(|| {
@@ -95,9 +104,40 @@ mod native {
         });
     }
 
+    /// A real-time verify stream (3 s window, a result every 0.5 s) fed
+    /// 10 s of speech in 100 ms messages: its cost per streamed second is
+    /// the measured time / 10.
+    fn verify_stream(c: &mut Criterion) {
+        let models = Models::bundled().expect("models");
+        let samples = speech();
+        let audio = pcm16(&samples[..160_000]);
+        let enroll = pcm16(&samples[160_000..]);
+        let template = voiceport::service::create_template(
+            &models,
+            AudioBuffer::Pcm16 {
+                bytes: &enroll,
+                sample_rate: 16_000,
+            },
+        )
+        .expect("template");
+        c.bench_function("verify stream: 10 s of speech in 100 ms messages", |b| {
+            b.iter(|| {
+                let mut session =
+                    voiceport::protocol::Session::for_path("/voice_verify_stream", models.clone())
+                        .unwrap();
+                for parameter in [template.as_str(), "16000", "3"] {
+                    assert_eq!(session.on_text(parameter), "200");
+                }
+                for message in audio.chunks(3_200) {
+                    black_box(session.on_binary(message));
+                }
+            })
+        });
+    }
+
     criterion_group! {
         name = benches;
         config = Criterion::default().sample_size(20).measurement_time(std::time::Duration::from_secs(4));
-        targets = engines
+        targets = engines, verify_stream
     }
 }

@@ -55,7 +55,7 @@ def campplus(path, frames):
 
 def criterion(name):
     """Mean seconds of a criterion benchmark of `cargo bench --bench vad`."""
-    directory = name.replace(":", "_").replace(" ", "_")
+    directory = name.replace(":", "_")
     estimates = ROOT / "target" / "criterion" / directory / "new" / "estimates.json"
     if not estimates.exists():
         return None
