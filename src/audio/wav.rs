@@ -4,7 +4,7 @@ use std::io::Cursor;
 
 use hound::{SampleFormat, WavReader};
 
-use super::AudioError;
+use super::{AudioError, MAX_PCM_RATE, MIN_PCM_RATE};
 
 /// A decoded recording: mono samples in −1..1 at the file's own rate.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,11 +25,25 @@ pub fn decode_wav(bytes: &[u8]) -> Result<Recording, AudioError> {
     if channels == 0 {
         return Err(AudioError::InvalidFile("WAV: zero channels".into()));
     }
+    if !(MIN_PCM_RATE..=MAX_PCM_RATE).contains(&spec.sample_rate) {
+        return Err(AudioError::UnsupportedRate {
+            rate: spec.sample_rate,
+            supported: format!("{MIN_PCM_RATE}–{MAX_PCM_RATE} Hz"),
+        });
+    }
     let interleaved: Vec<f32> = match (spec.sample_format, spec.bits_per_sample) {
-        (SampleFormat::Float, 32) => reader
-            .into_samples::<f32>()
-            .collect::<Result<_, _>>()
-            .map_err(invalid)?,
+        (SampleFormat::Float, 32) => {
+            let samples: Vec<f32> = reader
+                .into_samples::<f32>()
+                .collect::<Result<_, _>>()
+                .map_err(invalid)?;
+            if samples.iter().any(|s| !s.is_finite()) {
+                return Err(AudioError::InvalidFile(
+                    "WAV: float samples must be finite".into(),
+                ));
+            }
+            samples
+        }
         (SampleFormat::Int, bits @ 1..=32) => {
             let scale = 1.0 / (1u64 << (bits - 1)) as f32;
             reader
@@ -112,5 +126,36 @@ mod tests {
         for bytes in [&b""[..], b"RIFF", b"RIFF\x10\0\0\0WAVEfmt junk junk"] {
             assert!(matches!(decode_wav(bytes), Err(AudioError::InvalidFile(_))));
         }
+    }
+
+    /// Found by the `wav` fuzz target: a header claiming 0 Hz decoded as a recording.
+    #[test]
+    fn zero_rate_header_is_refused() {
+        use base64::Engine;
+        let crash = base64::engine::general_purpose::STANDARD
+            .decode("UklGRiTuAgBXQVZFZm10IBAAAAABAIAAAAAAAAAAAAAAAhAAZGF0YQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA2AAEAgAAAAAAAAAAAAA==")
+            .unwrap();
+        assert!(matches!(
+            decode_wav(&crash),
+            Err(AudioError::UnsupportedRate { rate: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn non_finite_float_samples_are_refused() {
+        let spec = WavSpec {
+            channels: 1,
+            sample_rate: 16_000,
+            bits_per_sample: 32,
+            sample_format: SampleFormat::Float,
+        };
+        let bytes = wav_bytes(spec, |w| {
+            w.write_sample(0.5f32).unwrap();
+            w.write_sample(f32::NAN).unwrap();
+        });
+        assert!(matches!(
+            decode_wav(&bytes),
+            Err(AudioError::InvalidFile(_))
+        ));
     }
 }
