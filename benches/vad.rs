@@ -83,23 +83,19 @@ mod native {
                 speech_summary(&models, audio).unwrap()
             })
         });
-        c.bench_function("template of a 3 s recording", |b| {
+        bench_template(c, &models, "template of a 3 s recording", &bytes);
+        bench_template(c, &models, "template of a 14 s recording", &pcm16(&samples));
+    }
+
+    /// Times a whole template creation (decode, VAD, fbank, CAM++) from 16 kHz PCM16.
+    fn bench_template(c: &mut Criterion, models: &Models, name: &str, bytes: &[u8]) {
+        c.bench_function(name, |b| {
             b.iter(|| {
                 let audio = AudioBuffer::Pcm16 {
-                    bytes: black_box(&bytes),
+                    bytes: black_box(bytes),
                     sample_rate: 16_000,
                 };
-                voiceport::service::create_template(&models, audio).unwrap()
-            })
-        });
-        let long = pcm16(&samples);
-        c.bench_function("template of a 14 s recording", |b| {
-            b.iter(|| {
-                let audio = AudioBuffer::Pcm16 {
-                    bytes: black_box(&long),
-                    sample_rate: 16_000,
-                };
-                voiceport::service::create_template(&models, audio).unwrap()
+                voiceport::service::create_template(models, audio).unwrap()
             })
         });
     }
