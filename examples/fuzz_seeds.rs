@@ -15,7 +15,9 @@ const SUMMARY_STREAM: u8 = 1 << 1;
 const ENDPOINT_OPUS: u8 = 4 << 1;
 
 fn main() -> std::io::Result<()> {
-    let out = std::env::args().nth(1).expect("usage: fuzz_seeds <directory>");
+    let out = std::env::args()
+        .nth(1)
+        .expect("usage: fuzz_seeds <directory>");
     let out = Path::new(&out);
 
     let embedding: Vec<f32> = (0..EMBEDDING_DIM).map(|i| (i as f32).sin()).collect();
@@ -30,7 +32,10 @@ fn main() -> std::io::Result<()> {
     let mut packets = Vec::new();
     demuxer.push(&ogg, &mut packets).expect("fixture demuxes");
     let mut raw = vec![OPUS_16K];
-    raw.extend(length_prefixed(packets.iter().take(40).map(Vec::as_slice), u8::MAX));
+    raw.extend(length_prefixed(
+        packets.iter().take(40).map(Vec::as_slice),
+        u8::MAX,
+    ));
     fs::write(out.join("opus_input/packets.bin"), &raw)?;
 
     let wav = fs::read(format!("{DATA}/demo/speaker_a_verify.wav"))?;

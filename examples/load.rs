@@ -60,8 +60,8 @@ mod native {
     }
 
     fn pcm16_of_wav(path: &str) -> Vec<u8> {
-        let recording = voiceport::audio::decode_wav(&std::fs::read(path).expect("wav"))
-            .expect("decodes");
+        let recording =
+            voiceport::audio::decode_wav(&std::fs::read(path).expect("wav")).expect("decodes");
         assert_eq!(recording.sample_rate, RATE, "{path} must be 16 kHz");
         recording
             .samples
@@ -166,7 +166,9 @@ mod native {
         };
         let parameters = Arc::new(parameters(plan.verify));
         let audio = Arc::new(pcm16_of_wav(SPEECH));
-        println!("endpoint,streams,replies,failed_streams,p50_ms,p99_ms,max_ms,server_peak_rss_mib");
+        println!(
+            "endpoint,streams,replies,failed_streams,p50_ms,p99_ms,max_ms,server_peak_rss_mib"
+        );
         for &count in &plan.stream_counts {
             let until = Instant::now() + Duration::from_secs(plan.seconds);
             let tasks: Vec<_> = (0..count)
