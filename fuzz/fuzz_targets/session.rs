@@ -20,7 +20,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let path = Endpoint::PATHS[usize::from(pick >> 1) % Endpoint::PATHS.len()];
-    let path = if pick & 1 == 1 { format!("{path}?frames=new") } else { path.to_string() };
+    let path = if pick & 1 == 1 {
+        format!("{path}?frames=new")
+    } else {
+        path.to_string()
+    };
     let Ok(mut session) = Session::for_path(&path, models()) else {
         return;
     };
