@@ -17,6 +17,7 @@ stage() {
 }
 
 stage "cargo fmt --check" cargo fmt --all -- --check
+stage "cargo fmt --check (fuzz targets)" cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 stage "clippy (native)" cargo clippy --all-targets --locked -- -D warnings
 stage "clippy (wasm32)" cargo clippy --all-targets --locked --target wasm32-unknown-unknown -- -D warnings
 stage "native tests" cargo test --locked
