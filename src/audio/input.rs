@@ -40,6 +40,17 @@ pub trait AudioInput: Send {
     fn client_rate(&self) -> u32;
 }
 
+/// Accepts a client PCM rate in [`MIN_PCM_RATE`]..=[`MAX_PCM_RATE`] Hz.
+pub fn check_pcm_rate(rate: u32) -> Result<(), AudioError> {
+    if (MIN_PCM_RATE..=MAX_PCM_RATE).contains(&rate) {
+        return Ok(());
+    }
+    Err(AudioError::UnsupportedRate {
+        rate,
+        supported: format!("{MIN_PCM_RATE}–{MAX_PCM_RATE} Hz"),
+    })
+}
+
 /// Raw little-endian PCM16 mono input at any rate in 8–192 kHz.
 pub struct PcmInput {
     decoder: Pcm16Decoder,
@@ -50,12 +61,7 @@ pub struct PcmInput {
 impl PcmInput {
     /// A PCM input at `client_rate` Hz; rates outside 8000–192000 are rejected.
     pub fn new(client_rate: u32) -> Result<Self, AudioError> {
-        if !(MIN_PCM_RATE..=MAX_PCM_RATE).contains(&client_rate) {
-            return Err(AudioError::UnsupportedRate {
-                rate: client_rate,
-                supported: format!("{MIN_PCM_RATE}–{MAX_PCM_RATE} Hz"),
-            });
-        }
+        check_pcm_rate(client_rate)?;
         Ok(Self {
             decoder: Pcm16Decoder::new(),
             resampler: Resampler16k::new(client_rate)?,

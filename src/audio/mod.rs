@@ -14,7 +14,7 @@ mod resample;
 mod wav;
 
 pub use error::AudioError;
-pub use input::{AudioInput, Decoded, PcmInput};
+pub use input::{AudioInput, Decoded, PcmInput, check_pcm_rate};
 pub use ogg::{OggOpusDemuxer, OpusHead};
 pub use opus::{OPUS_RATES, OpusInput};
 pub use pcm16::Pcm16Decoder;

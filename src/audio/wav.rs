@@ -4,7 +4,7 @@ use std::io::Cursor;
 
 use hound::{SampleFormat, WavReader};
 
-use super::{AudioError, MAX_PCM_RATE, MIN_PCM_RATE};
+use super::{AudioError, check_pcm_rate};
 
 /// A decoded recording: mono samples in −1..1 at the file's own rate.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,12 +25,7 @@ pub fn decode_wav(bytes: &[u8]) -> Result<Recording, AudioError> {
     if channels == 0 {
         return Err(AudioError::InvalidFile("WAV: zero channels".into()));
     }
-    if !(MIN_PCM_RATE..=MAX_PCM_RATE).contains(&spec.sample_rate) {
-        return Err(AudioError::UnsupportedRate {
-            rate: spec.sample_rate,
-            supported: format!("{MIN_PCM_RATE}–{MAX_PCM_RATE} Hz"),
-        });
-    }
+    check_pcm_rate(spec.sample_rate)?;
     let interleaved: Vec<f32> = match (spec.sample_format, spec.bits_per_sample) {
         (SampleFormat::Float, 32) => {
             let samples: Vec<f32> = reader

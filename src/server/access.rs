@@ -82,10 +82,9 @@ pub fn without_key(path_and_query: &str) -> Cow<'_, str> {
     }
 }
 
+/// Whether a query pair (`name=value` or a bare `name`) is the API key.
 fn is_key_pair(pair: &str) -> bool {
-    pair.split_once('=')
-        .map_or(pair, |(name, _)| name)
-        .eq(KEY_PARAMETER)
+    pair.split_once('=').map_or(pair, |(name, _)| name) == KEY_PARAMETER
 }
 
 /// Every key the request presents, in headers or query.
@@ -99,9 +98,8 @@ fn presented_keys<'a>(headers: &'a HeaderMap, query: &'a str) -> impl Iterator<I
         .and_then(|value| value.to_str().ok());
     let in_query = query
         .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .filter(|(name, _)| *name == KEY_PARAMETER)
-        .map(|(_, value)| value);
+        .filter(|pair| is_key_pair(pair))
+        .filter_map(|pair| pair.split_once('=').map(|(_, value)| value));
     bearer.into_iter().chain(api_key_header).chain(in_query)
 }
 
