@@ -58,17 +58,7 @@ async fn templates_audio_and_keys_never_reach_the_logs() {
         .with_ansi(false)
         .init();
 
-    let config = {
-        use clap::Parser;
-        ServerConfig::parse_from([
-            "voiceport-server",
-            "--addr",
-            "127.0.0.1:0",
-            "--api-key",
-            KEY,
-        ])
-    };
-    let server = TestServer::start(config).await;
+    let server = TestServer::start(ServerConfig::loopback_with(&["--api-key", KEY])).await;
     let speech = flac_samples(UTTERANCE_103.flac);
     let audio = pcm16_bytes(&speech[..16_000 * 6]);
     let audio_as_text = base64::engine::general_purpose::STANDARD.encode(&audio[..6_000]);

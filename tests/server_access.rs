@@ -13,13 +13,6 @@ const KEY: &str = "k3y-for-tests";
 const MATCH: &str = "/voice_template_matcher/match_voice_templates";
 const SUMMARY: &str = "/speech_summary_stream";
 
-fn config(flags: &[&str]) -> ServerConfig {
-    use clap::Parser;
-    let mut args = vec!["voiceport-server", "--addr", "127.0.0.1:0"];
-    args.extend_from_slice(flags);
-    ServerConfig::parse_from(args)
-}
-
 /// The HTTP status of a WebSocket handshake on `path` with `headers`: 101 when upgraded.
 async fn handshake_status(server: &TestServer, path: &str, headers: &[(&str, &str)]) -> u16 {
     let mut request = format!("ws://{}{path}", server.addr)
@@ -58,7 +51,7 @@ async fn without_settings_everything_is_open() {
 
 #[tokio::test]
 async fn the_api_key_is_required_on_api_routes_only() {
-    let server = TestServer::start(config(&["--api-key", KEY])).await;
+    let server = TestServer::start(ServerConfig::loopback_with(&["--api-key", KEY])).await;
     assert_eq!(handshake_status(&server, SUMMARY, &[]).await, 401);
     let wrong = format!("{SUMMARY}?api_key=k3y-for-tesTs");
     assert_eq!(handshake_status(&server, &wrong, &[]).await, 401);
@@ -98,7 +91,8 @@ async fn the_api_key_is_required_on_api_routes_only() {
 #[tokio::test]
 async fn origins_outside_the_allow_list_are_refused() {
     let allowed = "https://app.example,https://admin.example";
-    let server = TestServer::start(config(&["--allowed-origins", allowed])).await;
+    let server =
+        TestServer::start(ServerConfig::loopback_with(&["--allowed-origins", allowed])).await;
     let from = |origin| [("origin", origin)];
     assert_eq!(
         handshake_status(&server, SUMMARY, &from("https://admin.example")).await,

@@ -41,7 +41,13 @@ impl ServerConfig {
 
     /// Defaults for an ephemeral local server (tests, benches): loopback, port 0.
     pub fn loopback() -> Self {
+        Self::loopback_with(&[])
+    }
+
+    /// An ephemeral local server with extra command-line `flags`, e.g. `["--api-key", "k"]`.
+    pub fn loopback_with(flags: &[&str]) -> Self {
         use clap::Parser;
-        Self::parse_from(["voiceport-server", "--addr", "127.0.0.1:0"])
+        let base = ["voiceport-server", "--addr", "127.0.0.1:0"];
+        Self::parse_from(base.iter().chain(flags))
     }
 }
