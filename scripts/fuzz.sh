@@ -14,7 +14,7 @@ command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 seeds=target/fuzz-seeds
 mkdir -p "$seeds"/{template,wav,opus_input,session}
 cp tests/data/demo/*.wav "$seeds/wav/" 2>/dev/null || true
-cargo run --quiet --release --example fuzz_seeds -- "$seeds"
+cargo run --quiet --example fuzz_seeds -- "$seeds"  # dev profile: links in seconds, not minutes of LTO
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then targets=(template wav opus_input session); fi
