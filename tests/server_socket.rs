@@ -309,18 +309,8 @@ async fn abrupt_disconnect_frees_the_connection() {
     drop(client); // no close frame: the TCP connection just ends
 
     // The single slot frees up once the server notices.
-    let mut served = None;
-    for _ in 0..100 {
-        let (status, body) = server.get("/health").await;
-        assert_eq!(status, 200);
-        let health: Value = serde_json::from_str(&body).unwrap();
-        if health["active_connections"] == 0 {
-            served = Some(server.connect(SUMMARY).await);
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let mut client = served.expect("connection slot released");
+    assert!(server.wait_for_active_connections(0).await, "slot released");
+    let mut client = server.connect(SUMMARY).await;
     assert_eq!(client.ask("16000").await, "200");
     client.close().await;
     server.stop().await;

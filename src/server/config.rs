@@ -17,6 +17,17 @@ pub struct ServerConfig {
     /// Most WebSocket connections served at once; more are refused with HTTP 503.
     #[arg(long, env = "VOICEPORT_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
+    /// Most plain HTTP connections (not yet upgraded to WebSocket) open at
+    /// once; more are closed as they arrive, and logged.
+    #[arg(long, env = "VOICEPORT_MAX_HTTP_CONNECTIONS", default_value_t = 1024)]
+    pub max_http_connections: usize,
+    /// Seconds a client may take to send a request's headers (slow clients
+    /// holding connections open are closed after it).
+    #[arg(long, env = "VOICEPORT_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Seconds a REST request may take, body upload included; then HTTP 408.
+    #[arg(long, env = "VOICEPORT_REQUEST_TIMEOUT_SECS", default_value_t = 120)]
+    pub request_timeout_secs: u64,
     /// Seconds a WebSocket may stay silent before the server closes it.
     #[arg(long, env = "VOICEPORT_IDLE_TIMEOUT_SECS", default_value_t = 300)]
     pub idle_timeout_secs: u64,

@@ -5,6 +5,7 @@
 mod access;
 mod config;
 mod errors;
+mod listener;
 mod rest;
 mod ws;
 
@@ -12,13 +13,17 @@ use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use std::time::Duration;
+
 use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router, middleware};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tower_http::services::ServeDir;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use config::ServerConfig;
@@ -73,7 +78,11 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(rest::summary_from_file),
         )
         .route("/core/get_build_info", get(rest::build_info))
-        .layer(DefaultBodyLimit::max(state.config.max_message_bytes));
+        .layer(DefaultBodyLimit::max(state.config.max_message_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(state.config.request_timeout_secs),
+        ));
     for path in Endpoint::PATHS {
         router = router.route(path, get(ws::upgrade));
     }
@@ -114,6 +123,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop, stopped) = watch::channel(false);
+    let limits = listener::HttpLimits {
+        max_connections: config.max_http_connections,
+        header_timeout: Duration::from_secs(config.header_timeout_secs),
+    };
     let state = Arc::new(AppState {
         connections: Arc::new(Semaphore::new(config.max_connections)),
         connection_ids: AtomicU64::new(1),
@@ -122,13 +135,13 @@ pub async fn serve(
         shutdown: stopped,
     });
     tracing::info!(addr = %listener.local_addr()?, "voiceport server listening");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down");
-            let _ = stop.send(true);
-        })
-        .await
+    let shutdown = async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        let _ = stop.send(true);
+    };
+    listener::serve_http(listener, router(state), limits, shutdown).await;
+    Ok(())
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

@@ -105,6 +105,21 @@ impl TestServer {
         }
     }
 
+    /// Waits (up to 5 s) until `/health` reports `count` active WebSockets;
+    /// whether it did.
+    pub async fn wait_for_active_connections(&self, count: u64) -> bool {
+        for _ in 0..100 {
+            let (status, body) = self.get("/health").await;
+            assert_eq!(status, 200, "{body}");
+            let health: serde_json::Value = serde_json::from_str(&body).unwrap();
+            if health["active_connections"] == count {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        false
+    }
+
     /// Asks the server to shut down gracefully and waits for it.
     pub async fn stop(mut self) {
         let _ = self.stop.take().expect("running").send(());
