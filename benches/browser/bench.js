@@ -6,7 +6,7 @@
 //   (512 samples + 64 of context, state carried, `sr` = 16000);
 // - the package's cold start to the first "200" and to the speaker model.
 import init, { Engine } from '/pkg/voiceport.js';
-import { LocalVoiceSocket, preload } from '/pkg/index.js';
+import { LocalVoiceSocket, onProgress, preload } from '/pkg/index.js';
 import * as ort from '/ort/ort.wasm.min.mjs';
 
 const bytes = async (url) => new Uint8Array(await (await fetch(url)).arrayBuffer());
@@ -35,19 +35,62 @@ async function bestOf(fn, rounds = 5) {
   return best;
 }
 
+/** The Ogg Opus fixtures and libopus's 16 kHz decode of each (same audio as PCM). */
+const OPUS_FIXTURES = ['mono16k_8kbps_20ms', 'mono16k_16kbps_60ms', 'mono16k_32kbps_10ms', 'mono48k_24kbps_2.5ms', 'mono48k_64kbps_20ms', 'stereo16k_32kbps_20ms'];
+
+/** Milliseconds to stream `audio` (one binary message) through a fresh summary session. */
+function summaryStreamMs(engine, path, audio) {
+  return bestOf(() => {
+    const session = engine.open(path);
+    if (session.onText('16000') !== '200') throw new Error(`${path}: sample rate refused`);
+    const reply = session.onBinary(audio);
+    session.free();
+    if (!reply.startsWith('{')) throw new Error(`${path}: ${reply} ${session.lastError}`);
+  }, 3);
+}
+
+/**
+ * Opus input cost in wasm: each Ogg Opus fixture through /speech_summary_stream_opus
+ * against the same audio as PCM16 through /speech_summary_stream; the difference is
+ * the decoding (and Ogg demultiplexing) the Opus endpoint adds. One row per fixture.
+ */
+async function opusInputCost(engine) {
+  const rows = [];
+  for (const name of OPUS_FIXTURES) {
+    const ogg = await bytes(`/data/opus/${name}.opus`);
+    const pcm = await wavPcm(`/data/opus/${name}.16000.wav`);
+    rows.push({
+      name,
+      seconds: pcm.length / 2 / 16000,
+      opusMs: await summaryStreamMs(engine, '/speech_summary_stream_opus', ogg),
+      pcmMs: await summaryStreamMs(engine, '/speech_summary_stream', pcm),
+    });
+  }
+  return rows;
+}
+
 async function voiceportEngine(pcm) {
   await init();
-  const engine = new Engine(await bytes('/pkg/models/silero_vad_openvino_16k.onnx'));
+  const vadModel = await bytes('/pkg/models/silero_vad_openvino_16k.onnx');
+  // The first plan runs the wasm functions of tract's optimizer for the first
+  // time (compiled lazily by the browser); the second shows the plan alone.
+  let start = performance.now();
+  const engine = new Engine(vadModel);
+  const vadPlanFirstMs = performance.now() - start;
+  start = performance.now();
+  new Engine(vadModel).free();
+  const vadPlanAgainMs = performance.now() - start;
   const frames = Math.floor(pcm.length / 2 / 512);
   const summaryMs = await bestOf(() => engine.speechSummaryFromSamples(pcm, 16000));
-  let start = performance.now();
+  const opus = await opusInputCost(engine);
+  start = performance.now();
   engine.loadSpeakerModel(await bytes('/pkg/models/campplus_zh_en_common.f16w.onnx'));
   const speakerLoadMs = performance.now() - start;
   const seconds = pcm.length / 2 / 16000;
   const templateMs = await bestOf(() => engine.createTemplateFromSamples(pcm, 16000), 3);
   const threeSeconds = pcm.subarray(32000, 32000 + 3 * 32000);
   const template3sMs = await bestOf(() => engine.createTemplateFromSamples(threeSeconds, 16000), 3);
-  return { vadUsPerFrame: (1000 * summaryMs) / frames, speakerLoadMs, templateMs, seconds, template3sMs };
+  return { vadUsPerFrame: (1000 * summaryMs) / frames, vadPlanFirstMs, vadPlanAgainMs, opus, speakerLoadMs, templateMs, seconds, template3sMs };
 }
 
 async function onnxruntimeWebVad(pcm) {
@@ -79,6 +122,11 @@ async function onnxruntimeWebVad(pcm) {
 /** Cold start of the package: a new worker, models from the Cache API. */
 async function coldStart() {
   const start = performance.now();
+  // Milestones of the VAD model's loading, from the worker's progress events.
+  const phases = {};
+  const stop = onProgress(({ model, phase }) => {
+    phases[`${model} ${phase}`] ??= performance.now() - start;
+  });
   const firstReply = await new Promise((resolve, reject) => {
     const socket = new LocalVoiceSocket('voiceport://local/speech_summary_stream');
     socket.onopen = () => socket.send('16000');
@@ -90,7 +138,9 @@ async function coldStart() {
   });
   const speakerStart = performance.now();
   await preload({ speaker: true });
-  return { firstReply: firstReply.data, first200Ms: firstReply.ms, speakerReadyMs: performance.now() - speakerStart };
+  const speakerReadyMs = performance.now() - speakerStart;
+  stop();
+  return { firstReply: firstReply.data, first200Ms: firstReply.ms, speakerReadyMs, phases };
 }
 
 window.runEngines = async () => {

@@ -27,8 +27,11 @@ const DEFAULT_MOUNTS = [
   ['/', join(ROOT, 'dist')],
 ];
 
-/** A static file server on a free loopback port; `mounts` are `[urlPrefix, directory]`, first match wins. */
-export async function startStaticServer(mounts = DEFAULT_MOUNTS) {
+/**
+ * A static file server on a free loopback port; `mounts` are `[urlPrefix, directory]`, first
+ * match wins. `maxAge` (seconds) makes responses HTTP-cacheable, as a CDN serves them.
+ */
+export async function startStaticServer(mounts = DEFAULT_MOUNTS, { maxAge = 0 } = {}) {
   const server = createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url, 'http://x').pathname);
     const [prefix, dir] = mounts.find(([p]) => path.startsWith(p));
@@ -36,9 +39,12 @@ export async function startStaticServer(mounts = DEFAULT_MOUNTS) {
     if (!file.startsWith(dir)) return response.writeHead(403).end();
     if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
     if (!existsSync(file)) return response.writeHead(404).end('not found');
+    const { size, mtime } = statSync(file);
+    const caching = maxAge > 0 ? { 'cache-control': `max-age=${maxAge}`, 'last-modified': mtime.toUTCString() } : {};
     response.writeHead(200, {
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'content-length': statSync(file).size,
+      'content-length': size,
+      ...caching,
     });
     createReadStream(file).pipe(response);
   });
