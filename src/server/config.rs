@@ -28,6 +28,11 @@ pub struct ServerConfig {
     /// Seconds a REST request may take, body upload included; then HTTP 408.
     #[arg(long, env = "VOICEPORT_REQUEST_TIMEOUT_SECS", default_value_t = 120)]
     pub request_timeout_secs: u64,
+    /// Most messages and REST requests doing model work at once, each on a
+    /// thread of its own; the rest wait their turn without holding a thread
+    /// (nor its model scratch memory). Default: 4 per CPU core.
+    #[arg(long, env = "VOICEPORT_INFERENCE_THREADS", default_value_t = default_inference_threads())]
+    pub inference_threads: usize,
     /// Seconds a WebSocket may stay silent before the server closes it.
     #[arg(long, env = "VOICEPORT_IDLE_TIMEOUT_SECS", default_value_t = 300)]
     pub idle_timeout_secs: u64,
@@ -42,6 +47,12 @@ pub struct ServerConfig {
     /// `https://app.example`); requests from other origins get 403. Any origin if unset.
     #[arg(long, env = "VOICEPORT_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
+}
+
+/// Four model-work threads per core: enough to keep every core busy and
+/// short messages moving between long ones, few enough to bound memory.
+fn default_inference_threads() -> usize {
+    4 * std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 impl ServerConfig {

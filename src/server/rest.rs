@@ -30,13 +30,12 @@ pub struct MatchRequest {
 }
 
 /// Runs `work` on the blocking pool and maps its outcome to a response.
-async fn respond<T, F>(work: F, ok: impl FnOnce(T) -> Response) -> Response
+async fn respond<T, F>(app: Arc<AppState>, work: F, ok: impl FnOnce(T) -> Response) -> Response
 where
     T: Send + 'static,
     F: FnOnce() -> Result<T, ServiceError> + Send + 'static,
 {
-    let span = tracing::Span::current();
-    match tokio::task::spawn_blocking(move || span.in_scope(work)).await {
+    match app.run_blocking(work).await {
         Ok(Ok(value)) => ok(value),
         Ok(Err(error)) if error.is_client_error() => bad_request(error).into_response(),
         Ok(Err(error)) => server_error(error).into_response(),
@@ -71,6 +70,7 @@ pub async fn template_from_samples(
         Err(response) => return response.into_response(),
     };
     respond(
+        app.clone(),
         move || {
             let audio = AudioBuffer::Pcm16 {
                 bytes: &body,
@@ -93,6 +93,7 @@ pub async fn template_from_file(
         Err(reason) => return bad_request(reason).into_response(),
     };
     respond(
+        app.clone(),
         move || service::create_template(&app.models, AudioBuffer::Wav(&wav)),
         text,
     )
@@ -100,21 +101,22 @@ pub async fn template_from_file(
 }
 
 /// `POST /voice_template_factory/merge_voice_templates` (JSON array).
-pub async fn merge(body: Bytes) -> Response {
+pub async fn merge(State(app): State<Arc<AppState>>, body: Bytes) -> Response {
     let templates: Vec<String> = match parse_json(&body) {
         Ok(templates) => templates,
         Err(response) => return response.into_response(),
     };
-    respond(move || service::merge_templates(&templates), text).await
+    respond(app, move || service::merge_templates(&templates), text).await
 }
 
 /// `POST /voice_template_matcher/match_voice_templates`.
-pub async fn match_templates(body: Bytes) -> Response {
+pub async fn match_templates(State(app): State<Arc<AppState>>, body: Bytes) -> Response {
     let request: MatchRequest = match parse_json(&body) {
         Ok(request) => request,
         Err(response) => return response.into_response(),
     };
     respond(
+        app.clone(),
         move || service::match_voice_templates(&request.template1, &request.template2),
         |result| Json(result).into_response(),
     )
@@ -132,6 +134,7 @@ pub async fn summary_from_samples(
         Err(response) => return response.into_response(),
     };
     respond(
+        app.clone(),
         move || {
             let audio = AudioBuffer::Pcm16 {
                 bytes: &body,
@@ -154,6 +157,7 @@ pub async fn summary_from_file(
         Err(reason) => return bad_request(reason).into_response(),
     };
     respond(
+        app.clone(),
         move || service::speech_summary(&app.models, AudioBuffer::Wav(&wav)),
         |summary| Json(summary).into_response(),
     )

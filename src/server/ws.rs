@@ -96,7 +96,8 @@ impl Connection {
             let reply = match message {
                 Message::Text(text) => session.on_text(text.as_str()),
                 Message::Binary(bytes) => {
-                    let (back, reply) = off_reactor(session, move |s| s.on_binary(&bytes)).await?;
+                    let (back, reply) =
+                        off_reactor(&self.app, session, move |s| s.on_binary(&bytes)).await?;
                     session = back;
                     reply
                 }
@@ -115,13 +116,12 @@ impl Connection {
 
 /// Runs model work on the blocking pool so one busy stream never stalls the
 /// reactor; hands the session back with the reply.
-async fn off_reactor<F>(mut session: Session, work: F) -> Option<(Session, String)>
+async fn off_reactor<F>(app: &AppState, mut session: Session, work: F) -> Option<(Session, String)>
 where
     F: FnOnce(&mut Session) -> String + Send + 'static,
 {
-    let span = tracing::Span::current();
-    let task = tokio::task::spawn_blocking(move || {
-        let reply = span.in_scope(|| work(&mut session));
+    let task = app.run_blocking(move || {
+        let reply = work(&mut session);
         (session, reply)
     });
     match task.await {
