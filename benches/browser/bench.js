@@ -46,7 +46,7 @@ function summaryStreamMs(engine, path, audio) {
     const reply = session.onBinary(audio);
     session.free();
     if (!reply.startsWith('{')) throw new Error(`${path}: ${reply} ${session.lastError}`);
-  }, 3);
+  }, 15);
 }
 
 /**
