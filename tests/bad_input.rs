@@ -269,21 +269,7 @@ struct Route {
 }
 
 fn wav_of(samples: &[f32]) -> Vec<u8> {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut cursor = std::io::Cursor::new(Vec::new());
-    let mut writer = hound::WavWriter::new(&mut cursor, spec).unwrap();
-    for byte_pair in pcm16_bytes(samples).chunks(2) {
-        writer
-            .write_sample(i16::from_le_bytes([byte_pair[0], byte_pair[1]]))
-            .unwrap();
-    }
-    writer.finalize().unwrap();
-    cursor.into_inner()
+    wav_bytes(samples, 16_000, 1)
 }
 
 /// Bad bodies every POST route refuses with 400, beside its own.

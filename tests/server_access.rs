@@ -7,7 +7,6 @@ use common::socket::TestServer;
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderName;
-use voiceport::server::ServerConfig;
 
 const KEY: &str = "k3y-for-tests";
 const MATCH: &str = "/voice_template_matcher/match_voice_templates";
@@ -51,7 +50,7 @@ async fn without_settings_everything_is_open() {
 
 #[tokio::test]
 async fn the_api_key_is_required_on_api_routes_only() {
-    let server = TestServer::start(ServerConfig::loopback_with(&["--api-key", KEY])).await;
+    let server = TestServer::with_flags(&["--api-key", KEY]).await;
     assert_eq!(handshake_status(&server, SUMMARY, &[]).await, 401);
     let wrong = format!("{SUMMARY}?api_key=k3y-for-tesTs");
     assert_eq!(handshake_status(&server, &wrong, &[]).await, 401);
@@ -91,8 +90,7 @@ async fn the_api_key_is_required_on_api_routes_only() {
 #[tokio::test]
 async fn origins_outside_the_allow_list_are_refused() {
     let allowed = "https://app.example,https://admin.example";
-    let server =
-        TestServer::start(ServerConfig::loopback_with(&["--allowed-origins", allowed])).await;
+    let server = TestServer::with_flags(&["--allowed-origins", allowed]).await;
     let from = |origin| [("origin", origin)];
     assert_eq!(
         handshake_status(&server, SUMMARY, &from("https://admin.example")).await,

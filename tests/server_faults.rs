@@ -12,7 +12,6 @@ use common::socket::{Received, TestServer};
 use common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use voiceport::server::ServerConfig;
 
 const SUMMARY: &str = "/speech_summary_stream";
 
@@ -37,8 +36,7 @@ async fn healthy(server: &TestServer) -> bool {
 
 #[tokio::test]
 async fn slow_headers_are_cut_off_and_others_are_served() {
-    let server =
-        TestServer::start(ServerConfig::loopback_with(&["--header-timeout-secs", "1"])).await;
+    let server = TestServer::with_flags(&["--header-timeout-secs", "1"]).await;
     let mut slow = Vec::new();
     for _ in 0..100 {
         let mut stream = TcpStream::connect(server.addr).await.unwrap();
@@ -68,7 +66,7 @@ async fn slow_headers_are_cut_off_and_others_are_served() {
 #[tokio::test]
 async fn connections_past_the_cap_are_closed_and_the_cap_frees_up() {
     let flags = ["--max-http-connections", "20", "--header-timeout-secs", "1"];
-    let server = TestServer::start(ServerConfig::loopback_with(&flags)).await;
+    let server = TestServer::with_flags(&flags).await;
     let mut silent = Vec::new();
     for _ in 0..20 {
         silent.push(TcpStream::connect(server.addr).await.unwrap());
@@ -89,11 +87,7 @@ async fn connections_past_the_cap_are_closed_and_the_cap_frees_up() {
 
 #[tokio::test]
 async fn a_stalled_body_gets_408() {
-    let server = TestServer::start(ServerConfig::loopback_with(&[
-        "--request-timeout-secs",
-        "1",
-    ]))
-    .await;
+    let server = TestServer::with_flags(&["--request-timeout-secs", "1"]).await;
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
     let head = "POST /speech_summary_engine/get_speech_summary_from_samples?sample_rate=16000 \
                 HTTP/1.1\r\nHost: test\r\nContent-Type: application/octet-stream\r\n\
@@ -136,11 +130,7 @@ async fn hundreds_of_abrupt_disconnects_free_every_slot() {
 
 #[tokio::test]
 async fn oversize_messages_by_the_hundred_close_only_their_senders() {
-    let server = TestServer::start(ServerConfig::loopback_with(&[
-        "--max-message-bytes",
-        "65536",
-    ]))
-    .await;
+    let server = TestServer::with_flags(&["--max-message-bytes", "65536"]).await;
     let mut good = server.connect(SUMMARY).await;
     assert_eq!(good.ask("16000").await, "200");
     let oversize = vec![0u8; 65_537];
@@ -162,8 +152,7 @@ async fn oversize_messages_by_the_hundred_close_only_their_senders() {
 
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed_after_the_header_deadline() {
-    let server =
-        TestServer::start(ServerConfig::loopback_with(&["--header-timeout-secs", "1"])).await;
+    let server = TestServer::with_flags(&["--header-timeout-secs", "1"]).await;
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
     stream
         .write_all(b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n")

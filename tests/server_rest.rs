@@ -17,21 +17,7 @@ const OCTETS: &str = "application/octet-stream";
 
 /// A 48 kHz stereo 16-bit WAV of 16 kHz mono samples (both channels equal).
 fn stereo_wav_48k(samples: &[f32]) -> Vec<u8> {
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 48_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut cursor = std::io::Cursor::new(Vec::new());
-    let mut writer = hound::WavWriter::new(&mut cursor, spec).unwrap();
-    for s in resample_from_16k(samples, 48_000) {
-        let v = (s * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
-        writer.write_sample(v).unwrap();
-        writer.write_sample(v).unwrap();
-    }
-    writer.finalize().unwrap();
-    cursor.into_inner()
+    wav_bytes(&resample_from_16k(samples, 48_000), 48_000, 2)
 }
 
 async fn matched(server: &TestServer, a: &str, b: &str) -> Value {

@@ -99,6 +99,26 @@ pub fn pcm16_bytes(samples: &[f32]) -> Vec<u8> {
         .collect()
 }
 
+/// A 16-bit WAV of samples in −1..1 at `rate`, each sample on every one of `channels`.
+pub fn wav_bytes(samples: &[f32], rate: u32, channels: u16) -> Vec<u8> {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut cursor = std::io::Cursor::new(Vec::new());
+    let mut writer = hound::WavWriter::new(&mut cursor, spec).unwrap();
+    for s in samples {
+        let v = (s * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
+        for _ in 0..channels {
+            writer.write_sample(v).unwrap();
+        }
+    }
+    writer.finalize().unwrap();
+    cursor.into_inner()
+}
+
 /// The shipped VAD model, planned.
 pub fn silero() -> SileroModel {
     SileroModel::from_bytes(SILERO_MODEL).expect("VAD model")

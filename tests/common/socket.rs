@@ -45,6 +45,11 @@ impl TestServer {
         }
     }
 
+    /// Starts a loopback server with extra command-line `flags`.
+    pub async fn with_flags(flags: &[&str]) -> Self {
+        Self::start(ServerConfig::loopback_with(flags)).await
+    }
+
     /// Starts a server with the loopback defaults.
     pub async fn default() -> Self {
         Self::start(ServerConfig::loopback()).await
