@@ -3,9 +3,12 @@
 # those named, for RUNS executions each (default 10 million), or for at most
 # SECONDS seconds each when set. Seeds come from tests/data; crashes are
 # written to fuzz/artifacts/<target>/ and must become regression tests.
+# SANITIZER=none runs without AddressSanitizer (several times the executions
+# per second; Rust's own checks still catch panics and overflows).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-10000000}
+sanitizer=${SANITIZER:-address}
 limit=()
 if [ -n "${SECONDS_EACH:-}" ]; then limit=(-max_total_time="$SECONDS_EACH"); fi
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
@@ -22,7 +25,7 @@ for target in "${targets[@]}"; do
   printf '\n==> fuzz %s\n' "$target"
   mkdir -p "fuzz/corpus/$target"
   log=target/fuzz-$target.log
-  if ! cargo +nightly fuzz run -O "$target" "fuzz/corpus/$target" "$seeds/$target" -- \
+  if ! cargo +nightly fuzz run -O -s "$sanitizer" "$target" "fuzz/corpus/$target" "$seeds/$target" -- \
     -runs="$runs" "${limit[@]}" -max_len=8192 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
     tail -n 60 "$log"
     printf '==> fuzz %s: FAILED (input saved under fuzz/artifacts/%s/)\n' "$target" "$target"
