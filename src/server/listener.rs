@@ -64,8 +64,10 @@ pub async fn serve_http(
     let _ = slots.acquire_many(everyone).await;
 }
 
-/// One TCP connection: requests until the client leaves, its headers are
-/// too slow, it upgrades to a WebSocket, or the server closes.
+/// One TCP connection, HTTP/1.1 only (what browsers speak to a plain-http
+/// server, and what the header deadline covers): requests until the client
+/// leaves, its headers are too slow, it upgrades to a WebSocket, or the
+/// server closes.
 async fn serve_connection(
     stream: TcpStream,
     router: Router,
@@ -87,7 +89,7 @@ async fn serve_connection(
         },
         _ = closing.changed() => return,
     }
-    let mut builder = Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
     builder
         .http1()
         .timer(TokioTimer::new())
