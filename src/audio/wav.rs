@@ -79,6 +79,13 @@ mod tests {
         cursor.into_inner()
     }
 
+    const MONO_FLOAT_16K: WavSpec = WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 32,
+        sample_format: SampleFormat::Float,
+    };
+
     #[test]
     fn averages_stereo_int16() {
         let spec = WavSpec {
@@ -99,12 +106,7 @@ mod tests {
 
     #[test]
     fn reads_float_and_24_bit() {
-        let float = WavSpec {
-            channels: 1,
-            sample_rate: 16_000,
-            bits_per_sample: 32,
-            sample_format: SampleFormat::Float,
-        };
+        let float = MONO_FLOAT_16K;
         let bytes = wav_bytes(float, |w| w.write_sample(0.5f32).unwrap());
         assert_eq!(decode_wav(&bytes).unwrap().samples, vec![0.5]);
         let int24 = WavSpec {
@@ -138,13 +140,7 @@ mod tests {
 
     #[test]
     fn non_finite_float_samples_are_refused() {
-        let spec = WavSpec {
-            channels: 1,
-            sample_rate: 16_000,
-            bits_per_sample: 32,
-            sample_format: SampleFormat::Float,
-        };
-        let bytes = wav_bytes(spec, |w| {
+        let bytes = wav_bytes(MONO_FLOAT_16K, |w| {
             w.write_sample(0.5f32).unwrap();
             w.write_sample(f32::NAN).unwrap();
         });

@@ -12,7 +12,6 @@ mod ws;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
