@@ -1,7 +1,10 @@
 // voiceport worker: hosts the wasm engine; many connections multiplexed by id.
 // Models are fetched lazily (the speaker model only when an endpoint or a
 // template call needs it), cached with the Cache API, and planned once.
-import init, { Engine, needsSpeakerModel, mergeTemplates, matchTemplates, buildInfo } from './voiceport.js';
+// A connection opens as soon as the wasm module runs: its session answers the
+// parameters at once, and its first audio waits for the models, whose
+// planning starts when the parameters are complete.
+import init, { Engine, WasmSession, needsSpeakerModel, mergeTemplates, matchTemplates, buildInfo } from './voiceport.js';
 
 const MODELS = {
   vad: new URL('./models/silero_vad_openvino_16k.onnx', import.meta.url),
@@ -11,6 +14,7 @@ const CACHE_NAME = 'voiceport-models-v1';
 
 let wasmPromise = null;
 let enginePromise = null;
+const modelBytesPromises = {};
 let speakerPromise = null;
 const connections = new Map();
 
@@ -58,8 +62,17 @@ async function fetchModel(name) {
     bytes.set(chunk, offset);
     offset += chunk.length;
   }
-  post({ type: 'progress', model: name, phase: 'plan', loaded, total: total || loaded });
   return bytes;
+}
+
+function postPlanning(name, bytes) {
+  post({ type: 'progress', model: name, phase: 'plan', loaded: bytes.length, total: bytes.length });
+}
+
+/** A model's bytes, fetched once (started early, so it overlaps wasm start). */
+function modelBytes(name) {
+  modelBytesPromises[name] ??= fetchModel(name);
+  return modelBytesPromises[name];
 }
 
 /** Instantiates the wasm module once. */
@@ -69,43 +82,93 @@ function wasm() {
   return wasmPromise;
 }
 
+/**
+ * Once a model is planned its bytes are dropped; if planning failed, the
+ * attempt is forgotten too (`forget`), so the next use fetches and tries again.
+ */
+function settled(promise, name, forget) {
+  promise.then(
+    () => delete modelBytesPromises[name],
+    () => {
+      delete modelBytesPromises[name];
+      forget();
+    },
+  );
+  return promise;
+}
+
 function engine() {
-  enginePromise ??= (async () => {
-    await wasm();
-    const created = new Engine(await fetchModel('vad'));
+  enginePromise ??= settled((async () => {
+    const [, bytes] = await Promise.all([wasm(), modelBytes('vad')]);
+    postPlanning('vad', bytes);
+    const created = new Engine(bytes);
     post({ type: 'progress', model: 'vad', phase: 'ready' });
     return created;
-  })();
-  enginePromise.catch(() => (enginePromise = null));
+  })(), 'vad', () => (enginePromise = null));
   return enginePromise;
 }
 
 function speakerEngine() {
-  speakerPromise ??= (async () => {
+  speakerPromise ??= settled((async () => {
     const created = await engine();
-    if (!created.hasSpeakerModel()) created.loadSpeakerModel(await fetchModel('speaker'));
+    if (!created.hasSpeakerModel()) {
+      const bytes = await modelBytes('speaker');
+      postPlanning('speaker', bytes);
+      created.loadSpeakerModel(bytes);
+    }
     post({ type: 'progress', model: 'speaker', phase: 'ready' });
     return created;
-  })();
-  speakerPromise.catch(() => (speakerPromise = null));
+  })(), 'speaker', () => (speakerPromise = null));
   return speakerPromise;
 }
 
 async function open(id, path) {
+  // Model downloads start now, beside the wasm start; errors surface on first use.
+  if (!enginePromise) modelBytes('vad').catch(() => {});
   await wasm();
-  const ready = needsSpeakerModel(path) ? speakerEngine() : engine();
-  const session = (await ready).open(path);
-  connections.get(id).session = session;
+  const connection = connections.get(id);
+  connection.session = new WasmSession(path);
+  connection.speaker = needsSpeakerModel(path);
+  if (connection.speaker && !speakerPromise) modelBytes('speaker').catch(() => {});
   post({ type: 'open', id });
 }
 
-function handle(id, message) {
-  const connection = connections.get(id);
-  const session = connection?.session;
-  if (!session) return;
-  const reply =
+/** The connection's session with its models attached (planned on first need). */
+function attachModels(connection) {
+  connection.attached ??= (connection.speaker ? speakerEngine() : engine()).then((ready) =>
+    connection.session.attach(ready),
+  );
+  return connection.attached;
+}
+
+function reply(id, connection, message) {
+  const { session } = connection;
+  const data =
     message.type === 'text' ? session.onText(message.data) : session.onBinary(new Uint8Array(message.data));
-  post({ type: 'message', id, data: reply, size: message.size, lastError: reply === '500' ? session.lastError : undefined });
+  post({ type: 'message', id, data, size: message.size, lastError: data === '500' ? session.lastError : undefined });
+  // Parameters complete: audio comes next, so start planning the models now.
+  if (message.type === 'text' && session.isReady) attachModels(connection).catch(() => {});
+}
+
+/** Handles one message in order; audio first waits for the models. */
+async function handle(id, message) {
+  const connection = connections.get(id);
+  if (!connection?.session) return;
+  if (message.type === 'binary') {
+    try {
+      await attachModels(connection);
+    } catch (error) {
+      fail(id, error);
+      return;
+    }
+  }
+  reply(id, connection, message);
+}
+
+function fail(id, error) {
+  connections.get(id)?.session?.free();
+  connections.delete(id);
+  post({ type: 'fail', id, reason: String(error?.message ?? error) });
 }
 
 const CALLS = {
@@ -137,11 +200,8 @@ self.onmessage = ({ data: message }) => {
   switch (message.type) {
     case 'open': {
       const connection = { session: null, queue: null };
-      connection.queue = open(id, message.path).catch((error) => {
-        connections.delete(id);
-        post({ type: 'fail', id, reason: String(error?.message ?? error) });
-      });
       connections.set(id, connection);
+      connection.queue = open(id, message.path).catch((error) => fail(id, error));
       break;
     }
     case 'text':

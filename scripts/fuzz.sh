@@ -4,11 +4,13 @@
 # SECONDS seconds each when set. Seeds come from tests/data; crashes are
 # written to fuzz/artifacts/<target>/ and must become regression tests.
 # SANITIZER=none runs without AddressSanitizer (several times the executions
-# per second; Rust's own checks still catch panics and overflows).
+# per second; Rust's own checks still catch panics and overflows). MAX_LEN caps
+# the input size in bytes (default 8192).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-10000000}
 sanitizer=${SANITIZER:-address}
+max_len=${MAX_LEN:-8192}
 limit=()
 if [ -n "${SECONDS_EACH:-}" ]; then limit=(-max_total_time="$SECONDS_EACH"); fi
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
@@ -26,7 +28,7 @@ for target in "${targets[@]}"; do
   mkdir -p "fuzz/corpus/$target"
   log=target/fuzz-$target.log
   if ! cargo +nightly fuzz run -O -s "$sanitizer" "$target" "fuzz/corpus/$target" "$seeds/$target" -- \
-    -runs="$runs" "${limit[@]}" -max_len=8192 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
+    -runs="$runs" "${limit[@]}" -max_len="$max_len" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
     tail -n 60 "$log"
     printf '==> fuzz %s: FAILED (input saved under fuzz/artifacts/%s/)\n' "$target" "$target"
     exit 1

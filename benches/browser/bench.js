@@ -127,12 +127,18 @@ async function coldStart() {
   const stop = onProgress(({ model, phase }) => {
     phases[`${model} ${phase}`] ??= performance.now() - start;
   });
-  const firstReply = await new Promise((resolve, reject) => {
+  // The rate on open, then 0.1 s of audio as soon as it is accepted.
+  const replies = await new Promise((resolve, reject) => {
     const socket = new LocalVoiceSocket('voiceport://local/speech_summary_stream');
+    const times = [];
     socket.onopen = () => socket.send('16000');
     socket.onmessage = ({ data }) => {
-      socket.close();
-      resolve({ data, ms: performance.now() - start });
+      times.push({ data, ms: performance.now() - start });
+      if (times.length === 1) socket.send(new Int16Array(1600));
+      else {
+        socket.close();
+        resolve(times);
+      }
     };
     socket.onerror = () => reject(new Error(socket.lastError));
   });
@@ -140,7 +146,8 @@ async function coldStart() {
   await preload({ speaker: true });
   const speakerReadyMs = performance.now() - speakerStart;
   stop();
-  return { firstReply: firstReply.data, first200Ms: firstReply.ms, speakerReadyMs, phases };
+  const [first, audio] = replies;
+  return { firstReply: first.data, first200Ms: first.ms, firstAudioReplyMs: audio.ms, speakerReadyMs, phases };
 }
 
 window.runEngines = async () => {

@@ -63,6 +63,7 @@ try {
     ['cold start to first "200", first visit, ms', firstVisit.first200Ms.toFixed(0), '', ''],
     ['cold start to first "200", second visit (models cached), ms', secondVisit.first200Ms.toFixed(0), '', ''],
     ['cold start to first "200", third visit, ms', cached.first200Ms.toFixed(0), '', ''],
+    ['cold start to the first audio reply, second / third visit, ms', `${secondVisit.firstAudioReplyMs.toFixed(0)} / ${cached.firstAudioReplyMs.toFixed(0)}`, '', ''],
     ['speaker model ready after that, third visit, ms', cached.speakerReadyMs.toFixed(0), '', ''],
   ];
   const milestones = Object.entries(cached.phases).map(([name, ms]) => `${name} ${ms.toFixed(0)} ms`);

@@ -1,23 +1,7 @@
-//! Opus input (packets or Ogg Opus, split anywhere) never panics, and every
-//! sample it produces is finite.
+//! Fuzzes Opus input: see `fuzz/harness/opus_input.rs`.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use voiceport::audio::{AudioInput, OPUS_RATES, OpusInput};
+#[path = "../harness/opus_input.rs"]
+mod harness;
 
-fuzz_target!(|data: &[u8]| {
-    let Some((&rate, mut rest)) = data.split_first() else {
-        return;
-    };
-    let rate = OPUS_RATES[usize::from(rate) % OPUS_RATES.len()];
-    let mut input = OpusInput::new(rate).expect("an Opus rate");
-    let mut out = Vec::new();
-    // Messages: a length byte, then that many bytes.
-    while let Some((&len, tail)) = rest.split_first() {
-        let len = usize::from(len).min(tail.len());
-        let (message, next) = tail.split_at(len);
-        input.push(message, &mut out);
-        rest = next;
-    }
-    assert!(out.iter().all(|s| s.is_finite()));
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::run(data));

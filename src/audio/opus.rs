@@ -9,7 +9,8 @@
 //! (62–212 dB SNR on the fixtures) at about 800× real time — except for
 //! 2.5 ms CELT frames (27.8 dB). A stream whose first packet has 2.5 ms
 //! frames is therefore decoded by `opus-decoder` instead (90 dB there, but
-//! about 30× real time). Figures: BENCHMARKS.md.
+//! about 30× real time); such a stream then takes CELT packets only. Figures:
+//! BENCHMARKS.md.
 
 use super::ogg::OggOpusDemuxer;
 use super::{AudioError, AudioInput, Decoded, ENGINE_RATE};
@@ -36,8 +37,10 @@ impl Decoder {
     fn for_stream(first: &[u8]) -> Result<Self, AudioError> {
         let invalid = |e: &dyn std::fmt::Display| AudioError::InvalidOpus(e.to_string());
         // TOC configurations 16, 20, 24, 28: CELT-only, 2.5 ms frames (RFC 6716 §3.1).
-        let config = first.first().map(|toc| toc >> 3);
-        if config.is_some_and(|c| c >= 16 && c % 4 == 0) {
+        if first
+            .first()
+            .is_some_and(|&toc| is_celt(toc) && (toc >> 3) % 4 == 0)
+        {
             let decoder =
                 opus_decoder::OpusDecoder::new(DECODE_RATE, 1).map_err(|e| invalid(&e))?;
             return Ok(Self::ShortFrames(Box::new(decoder)));
@@ -50,11 +53,22 @@ impl Decoder {
     fn decode(&mut self, packet: &[u8], pcm: &mut [f32]) -> Result<usize, String> {
         match self {
             Self::Main(decoder) => decoder.decode(packet, pcm.len(), pcm).map_err(String::from),
+            // Only CELT packets: streams of 2.5 ms frames come from low-delay
+            // encoders, which never switch to SILK or hybrid, and opus-decoder
+            // 0.1.1 panics on some malformed hybrid packets (a fuzz finding).
+            Self::ShortFrames(_) if packet.first().is_some_and(|&toc| !is_celt(toc)) => {
+                Err("a SILK or hybrid packet in a stream of 2.5 ms CELT frames".into())
+            }
             Self::ShortFrames(decoder) => decoder
                 .decode_float(packet, pcm, false)
                 .map_err(|e| e.to_string()),
         }
     }
+}
+
+/// Whether a packet's TOC byte says CELT-only (configurations 16–31, RFC 6716 §3.1).
+fn is_celt(toc: u8) -> bool {
+    toc >> 3 >= 16
 }
 
 /// How the stream's messages are framed, known after the first message.

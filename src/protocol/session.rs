@@ -16,7 +16,7 @@ use crate::voice::VerifyStream;
 /// retry; the reason is logged and kept in [`Self::last_error`].
 pub struct Session {
     endpoint: Endpoint,
-    models: Models,
+    models: Option<Models>,
     params: Vec<ParamValue>,
     running: Option<Running>,
     last_error: Option<String>,
@@ -32,9 +32,18 @@ struct Running {
 impl Session {
     /// A session for `endpoint` using the shared `models`.
     pub fn new(endpoint: Endpoint, models: Models) -> Self {
+        let mut session = Self::awaiting_models(endpoint);
+        session.attach_models(models);
+        session
+    }
+
+    /// A session that answers parameters before the models exist (so a
+    /// connection opens while they load); audio gets `"500"` until
+    /// [`Self::attach_models`] is called.
+    pub fn awaiting_models(endpoint: Endpoint) -> Self {
         Self {
             endpoint,
-            models,
+            models: None,
             params: Vec::new(),
             running: None,
             last_error: None,
@@ -44,6 +53,11 @@ impl Session {
     /// A session for a request path such as `/speech_summary_stream?frames=new`.
     pub fn for_path(path_and_query: &str, models: Models) -> Result<Self, ProtocolError> {
         Ok(Self::new(Endpoint::parse(path_and_query)?, models))
+    }
+
+    /// Gives the session the models its audio needs.
+    pub fn attach_models(&mut self, models: Models) {
+        self.models = Some(models);
     }
 
     /// The endpoint this session serves.
@@ -155,10 +169,13 @@ impl Session {
     }
 
     fn start(&self) -> Result<Running, ProtocolError> {
-        let vad = &self.models.vad;
+        let models = self
+            .models
+            .as_ref()
+            .ok_or(ProtocolError::ModelNotLoaded("VAD"))?;
+        let vad = &models.vad;
         let verify = |template: &crate::voice::VoiceTemplate, rate: u32, context, window| {
-            let engine = self
-                .models
+            let engine = models
                 .voice
                 .clone()
                 .ok_or(ProtocolError::ModelNotLoaded("speaker"))?;
@@ -201,5 +218,44 @@ impl Session {
             processor,
             audio: Vec::new(),
         })
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    fn vad_only() -> Models {
+        Models::from_bytes(
+            include_bytes!("../../models/silero_vad_openvino_16k.onnx"),
+            None,
+        )
+        .expect("the bundled VAD model")
+    }
+
+    fn half_second_tone() -> Vec<u8> {
+        (0..8000)
+            .map(|i| (8000.0 * (i as f32 * 0.05).sin()) as i16)
+            .flat_map(i16::to_le_bytes)
+            .collect()
+    }
+
+    #[test]
+    fn parameters_are_answered_before_the_models_arrive() {
+        let endpoint = Endpoint::parse("/speech_summary_stream").unwrap();
+        let mut waiting = Session::awaiting_models(endpoint);
+        assert_eq!(waiting.on_text("16000"), ACCEPTED);
+        assert!(waiting.is_ready());
+
+        let audio = half_second_tone();
+        assert_eq!(waiting.on_binary(&audio), REJECTED);
+        assert_eq!(waiting.last_error(), Some("the VAD model is not loaded"));
+
+        waiting.attach_models(vad_only());
+        let mut loaded = Session::new(endpoint, vad_only());
+        assert_eq!(loaded.on_text("16000"), ACCEPTED);
+        for _ in 0..3 {
+            assert_eq!(waiting.on_binary(&audio), loaded.on_binary(&audio));
+        }
     }
 }

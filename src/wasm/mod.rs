@@ -46,12 +46,6 @@ impl Engine {
         self.models.voice.is_some()
     }
 
-    /// A protocol session for an endpoint path such as `/speech_summary_stream`.
-    pub fn open(&self, path: &str) -> Result<WasmSession, JsError> {
-        let session = Session::for_path(path, self.models.clone()).map_err(js_error)?;
-        Ok(WasmSession { session })
-    }
-
     /// A base64 template from PCM16 bytes at `sample_rate`.
     #[wasm_bindgen(js_name = createTemplateFromSamples)]
     pub fn create_template_from_samples(
@@ -118,6 +112,27 @@ pub struct WasmSession {
 
 #[wasm_bindgen]
 impl WasmSession {
+    /// A session for an endpoint path such as `/speech_summary_stream`; it
+    /// answers parameters at once and needs [`Self::attach`] before audio.
+    #[wasm_bindgen(constructor)]
+    pub fn new(path: &str) -> Result<WasmSession, JsError> {
+        let endpoint = Endpoint::parse(path).map_err(js_error)?;
+        Ok(WasmSession {
+            session: Session::awaiting_models(endpoint),
+        })
+    }
+
+    /// Gives the session the engine's models (shared, not copied).
+    pub fn attach(&mut self, engine: &Engine) {
+        self.session.attach_models(engine.models.clone());
+    }
+
+    /// Whether every required parameter has been accepted (audio may follow).
+    #[wasm_bindgen(getter, js_name = isReady)]
+    pub fn is_ready(&self) -> bool {
+        self.session.is_ready()
+    }
+
     /// Handles a text message; returns the reply text.
     #[wasm_bindgen(js_name = onText)]
     pub fn on_text(&mut self, text: &str) -> String {
