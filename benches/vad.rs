@@ -15,6 +15,7 @@ fn main() {}
 mod native {
     use criterion::{Criterion, criterion_group};
     use std::hint::black_box;
+    use voiceport::audio::encode_pcm16;
     use voiceport::models::Models;
     use voiceport::service::{AudioBuffer, speech_summary};
     use voiceport::voice::{CamPlusModel, Fbank, VoiceEngine};
@@ -26,13 +27,6 @@ mod native {
         reader
             .samples()
             .map(|s| s.expect("sample") as f32 / 32768.0)
-            .collect()
-    }
-
-    fn pcm16(samples: &[f32]) -> Vec<u8> {
-        samples
-            .iter()
-            .flat_map(|s| ((s * 32768.0).round().clamp(-32768.0, 32767.0) as i16).to_le_bytes())
             .collect()
     }
 
@@ -73,7 +67,7 @@ mod native {
             });
         }
 
-        let bytes = pcm16(three_seconds);
+        let bytes = encode_pcm16(three_seconds);
         c.bench_function("speech summary of a 3 s recording", |b| {
             b.iter(|| {
                 let audio = AudioBuffer::Pcm16 {
@@ -84,7 +78,12 @@ mod native {
             })
         });
         bench_template(c, &models, "template of a 3 s recording", &bytes);
-        bench_template(c, &models, "template of a 14 s recording", &pcm16(&samples));
+        bench_template(
+            c,
+            &models,
+            "template of a 14 s recording",
+            &encode_pcm16(&samples),
+        );
     }
 
     /// Times a whole template creation (decode, VAD, fbank, CAM++) from 16 kHz PCM16.
@@ -106,8 +105,8 @@ mod native {
     fn verify_stream(c: &mut Criterion) {
         let models = Models::bundled().expect("models");
         let samples = speech();
-        let audio = pcm16(&samples[..160_000]);
-        let enroll = pcm16(&samples[160_000..]);
+        let audio = encode_pcm16(&samples[..160_000]);
+        let enroll = encode_pcm16(&samples[160_000..]);
         let template = voiceport::service::create_template(
             &models,
             AudioBuffer::Pcm16 {

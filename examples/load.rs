@@ -63,11 +63,7 @@ mod native {
         let recording =
             voiceport::audio::decode_wav(&std::fs::read(path).expect("wav")).expect("decodes");
         assert_eq!(recording.sample_rate, RATE, "{path} must be 16 kHz");
-        recording
-            .samples
-            .iter()
-            .flat_map(|s| ((s * 32767.0).round() as i16).to_le_bytes())
-            .collect()
+        voiceport::audio::encode_pcm16(&recording.samples)
     }
 
     /// The parameters each stream sends first.

@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use voiceport::audio::decode_wav;
+use voiceport::audio::{decode_wav, encode_pcm16};
 use voiceport::models::Models;
 use voiceport::protocol::Session;
 use voiceport::service::{AudioBuffer, create_template};
@@ -65,12 +65,7 @@ fn main() {
 fn pcm16_messages() -> Vec<Vec<u8>> {
     let recording = decode_wav(SPEECH).expect("WAV");
     assert_eq!(recording.sample_rate, RATE as u32);
-    let bytes: Vec<u8> = recording
-        .samples
-        .iter()
-        .flat_map(|s| ((s * 32768.0).round().clamp(-32768.0, 32767.0) as i16).to_le_bytes())
-        .collect();
-    bytes
+    encode_pcm16(&recording.samples)
         .chunks_exact(MESSAGE_SAMPLES * 2)
         .map(<[u8]>::to_vec)
         .collect()

@@ -17,7 +17,7 @@ pub use error::AudioError;
 pub use input::{AudioInput, Decoded, PcmInput, check_pcm_rate};
 pub use ogg::{OggOpusDemuxer, OpusHead};
 pub use opus::{OPUS_RATES, OpusInput};
-pub use pcm16::Pcm16Decoder;
+pub use pcm16::{Pcm16Decoder, encode_pcm16, sample_to_i16};
 pub use resample::Resampler16k;
 pub use wav::{Recording, decode_wav};
 

@@ -46,6 +46,21 @@ pub fn sample_to_f32(sample: i16) -> f32 {
     f32::from(sample) / 32768.0
 }
 
+/// Quantizes one sample in −1..1 to PCM16 (rounded, clamped): the inverse of
+/// [`sample_to_f32`].
+pub fn sample_to_i16(sample: f32) -> i16 {
+    (sample * 32768.0).round().clamp(-32768.0, 32767.0) as i16
+}
+
+/// Encodes samples in −1..1 as little-endian PCM16 bytes, the PCM endpoints'
+/// wire format.
+pub fn encode_pcm16(samples: &[f32]) -> Vec<u8> {
+    samples
+        .iter()
+        .flat_map(|&s| sample_to_i16(s).to_le_bytes())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,6 +76,17 @@ mod tests {
         let n = Pcm16Decoder::new().push(&bytes_of(&[0, 16384, -32768, 32767]), &mut out);
         assert_eq!(n, 4);
         assert_eq!(out, vec![0.0, 0.5, -1.0, 32767.0 / 32768.0]);
+    }
+
+    #[test]
+    fn encoding_round_trips_and_clamps() {
+        let samples = [0.0, 0.5, -1.0, 32767.0 / 32768.0, 2.0, -2.0];
+        let mut out = Vec::new();
+        Pcm16Decoder::new().push(&encode_pcm16(&samples), &mut out);
+        assert_eq!(
+            out,
+            vec![0.0, 0.5, -1.0, 32767.0 / 32768.0, 32767.0 / 32768.0, -1.0]
+        );
     }
 
     #[test]

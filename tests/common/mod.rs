@@ -92,12 +92,8 @@ pub fn wav_samples(bytes: &[u8]) -> (Vec<f32>, u32) {
 }
 
 /// Encodes samples in −1..1 as little-endian PCM16 bytes.
-pub fn pcm16_bytes(samples: &[f32]) -> Vec<u8> {
-    samples
-        .iter()
-        .flat_map(|s| ((s * 32768.0).round().clamp(-32768.0, 32767.0) as i16).to_le_bytes())
-        .collect()
-}
+#[allow(unused_imports)] // not every test binary encodes PCM
+pub use voiceport::audio::encode_pcm16 as pcm16_bytes;
 
 /// A 16-bit WAV of samples in −1..1 at `rate`, each sample on every one of `channels`.
 pub fn wav_bytes(samples: &[f32], rate: u32, channels: u16) -> Vec<u8> {
@@ -110,7 +106,7 @@ pub fn wav_bytes(samples: &[f32], rate: u32, channels: u16) -> Vec<u8> {
     let mut cursor = std::io::Cursor::new(Vec::new());
     let mut writer = hound::WavWriter::new(&mut cursor, spec).unwrap();
     for s in samples {
-        let v = (s * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
+        let v = voiceport::audio::sample_to_i16(*s);
         for _ in 0..channels {
             writer.write_sample(v).unwrap();
         }
