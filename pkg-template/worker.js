@@ -65,6 +65,7 @@ async function fetchModel(name) {
   return bytes;
 }
 
+/** Progress: a model's bytes are in and its planning starts. */
 function postPlanning(name, bytes) {
   post({ type: 'progress', model: name, phase: 'plan', loaded: bytes.length, total: bytes.length });
 }

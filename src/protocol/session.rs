@@ -234,10 +234,8 @@ mod tests {
     }
 
     fn half_second_tone() -> Vec<u8> {
-        (0..8000)
-            .map(|i| (8000.0 * (i as f32 * 0.05).sin()) as i16)
-            .flat_map(i16::to_le_bytes)
-            .collect()
+        let tone: Vec<f32> = (0..8000).map(|i| 0.25 * (i as f32 * 0.05).sin()).collect();
+        crate::audio::encode_pcm16(&tone)
     }
 
     #[test]
