@@ -61,7 +61,6 @@ mod native {
                 models.vad.clone(),
                 CamPlusModel::from_bytes(&bytes).expect("f32 CAM++"),
             );
-            f32_voice.prepare().expect("plans");
             c.bench_function("campplus f32: embed 3 s of speech", |b| {
                 b.iter(|| f32_voice.embed_speech(black_box(three_seconds)).unwrap())
             });

@@ -41,10 +41,6 @@ fn main() {
         Some(include_bytes!("../models/campplus_zh_en_common.f16w.onnx")),
     )
     .expect("models");
-    models
-        .voice()
-        .and_then(|voice| voice.prepare())
-        .expect("plans");
     let template = create_template(&models, AudioBuffer::Wav(ENROLL)).expect("template");
     let audio = pcm16_messages();
     println!("| endpoint | audio minutes | ms per audio second | mean reply bytes | RSS MiB |");

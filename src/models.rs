@@ -26,7 +26,7 @@ pub struct Models {
 }
 
 impl Models {
-    /// Builds the plans from model file bytes; the speaker model is optional
+    /// Loads the models from their file bytes; the speaker model is optional
     /// (only the verify stream and templates need it).
     pub fn from_bytes(vad_onnx: &[u8], speaker_onnx: Option<&[u8]>) -> Result<Self, VoiceError> {
         let vad = SileroModel::from_bytes(vad_onnx)?;
@@ -48,14 +48,12 @@ impl Models {
             .ok_or_else(|| VoiceError::InvalidModel("the speaker model is not loaded".into()))
     }
 
-    /// The models compiled into the native binary, every plan built.
+    /// The models compiled into the native binary.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn bundled() -> Result<Self, VoiceError> {
-        let models = Self::from_bytes(
+        Self::from_bytes(
             include_bytes!("../models/silero_vad_openvino_16k.onnx"),
             Some(include_bytes!("../models/campplus_zh_en_common.f16w.onnx")),
-        )?;
-        models.voice()?.prepare()?;
-        Ok(models)
+        )
     }
 }

@@ -47,13 +47,6 @@ impl VoiceEngine {
         &self.speaker
     }
 
-    /// Builds every planned length now instead of on first use.
-    pub fn prepare(&self) -> Result<(), VoiceError> {
-        PLANNED_FRAMES
-            .iter()
-            .try_for_each(|&frames| self.speaker.prepare(frames))
-    }
-
     /// The speech of a 16 kHz recording, silence removed by the VAD.
     pub fn speech_of(&self, samples: &[f32]) -> Result<Vec<f32>, VoiceError> {
         let decisions = frame_decisions(&self.vad, samples)?;

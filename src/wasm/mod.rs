@@ -28,15 +28,11 @@ impl Engine {
         Ok(Engine { models })
     }
 
-    /// Loads the speaker model (needed by verify streams and templates) and
-    /// builds its plans for every planned input length, so no stream waits
-    /// for a plan later.
+    /// Loads the speaker model (needed by verify streams and templates).
     #[wasm_bindgen(js_name = loadSpeakerModel)]
     pub fn load_speaker_model(&mut self, speaker_model: &[u8]) -> Result<(), JsError> {
         let speaker = CamPlusModel::from_bytes(speaker_model).map_err(js_error)?;
-        let voice = VoiceEngine::new(self.models.vad.clone(), speaker);
-        voice.prepare().map_err(js_error)?;
-        self.models.voice = Some(voice);
+        self.models.voice = Some(VoiceEngine::new(self.models.vad.clone(), speaker));
         Ok(())
     }
 

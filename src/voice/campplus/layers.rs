@@ -1,0 +1,416 @@
+//! The layers CAM++ is made of, over channel-major `[channels][height][width]`
+//! activations (a 1-D signal is an image of height 1).
+
+/// Multiplies `a` (`m × k`, row-major) by `b` (`k × n`, row-major) into `c`
+/// (`m × n` with a row stride of `c_row_stride`), overwriting it.
+fn matmul(
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+    (m, k, n): (usize, usize, usize),
+    c_row_stride: usize,
+) {
+    assert!(
+        a.len() >= m * k && b.len() >= k * n,
+        "matmul operands too short"
+    );
+    assert!(
+        m == 0 || c.len() >= (m - 1) * c_row_stride + n,
+        "matmul output too short"
+    );
+    // SAFETY: the asserts above keep every index the kernel derives from
+    // these sizes and strides inside the three slices.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            k as isize,
+            1,
+            b.as_ptr(),
+            n as isize,
+            1,
+            0.0,
+            c.as_mut_ptr(),
+            c_row_stride as isize,
+            1,
+        );
+    }
+}
+
+/// Geometry of a convolution along one axis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Axis {
+    /// Kernel size.
+    pub kernel: usize,
+    /// Step between outputs.
+    pub stride: usize,
+    /// Zeros added at each end.
+    pub padding: usize,
+    /// Spacing of the kernel taps.
+    pub dilation: usize,
+}
+
+impl Axis {
+    /// How many outputs an input of `len` gives (`None` if none fit).
+    fn output_len(&self, len: usize) -> Option<usize> {
+        let span = self.dilation * (self.kernel - 1) + 1;
+        (len + 2 * self.padding)
+            .checked_sub(span)
+            .map(|room| room / self.stride + 1)
+    }
+
+    /// The outputs whose tap `tap` falls inside an input of `len`.
+    fn valid_outputs(&self, tap: usize, len: usize, outputs: usize) -> std::ops::Range<usize> {
+        let offset = tap * self.dilation;
+        let first = self.padding.saturating_sub(offset).div_ceil(self.stride);
+        let end = (len + self.padding)
+            .checked_sub(offset + 1)
+            .map_or(0, |last| last / self.stride + 1)
+            .min(outputs);
+        first..end.max(first)
+    }
+
+    /// Input index of output `out`, tap `tap`, if it falls inside `len`.
+    fn source(&self, out: usize, tap: usize, len: usize) -> Option<usize> {
+        (out * self.stride + tap * self.dilation)
+            .checked_sub(self.padding)
+            .filter(|&i| i < len)
+    }
+}
+
+/// An activation: `channels × height × width` values, channel-major.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Activation {
+    /// Number of channels.
+    pub channels: usize,
+    /// Rows per channel (1 for a 1-D signal).
+    pub height: usize,
+    /// Columns per row (time).
+    pub width: usize,
+    /// The values.
+    pub values: Vec<f32>,
+}
+
+impl Activation {
+    /// A zeroed activation.
+    pub fn zeros(channels: usize, height: usize, width: usize) -> Self {
+        Self {
+            channels,
+            height,
+            width,
+            values: vec![0.0; channels * height * width],
+        }
+    }
+
+    /// Values per channel.
+    pub fn plane(&self) -> usize {
+        self.height * self.width
+    }
+
+    /// The values of channel `c`.
+    pub fn channel(&self, c: usize) -> &[f32] {
+        &self.values[c * self.plane()..(c + 1) * self.plane()]
+    }
+
+    /// Applies `max(x, 0)` in place.
+    pub fn relu(&mut self) {
+        self.values.iter_mut().for_each(|x| *x = x.max(0.0));
+    }
+
+    /// Adds `other` (same shape) in place.
+    pub fn add(&mut self, other: &Activation) {
+        assert_eq!(self.values.len(), other.values.len(), "added shapes differ");
+        self.values
+            .iter_mut()
+            .zip(&other.values)
+            .for_each(|(x, y)| *x += y);
+    }
+}
+
+/// Output columns computed per matrix product, bounding the unfolded input.
+const COLUMNS_PER_PRODUCT: usize = 2048;
+
+/// A 2-D convolution (`weights` as `[out][in][kh][kw]`), optionally biased.
+#[derive(Debug, Clone)]
+pub(super) struct Conv {
+    /// Output channels.
+    pub outputs: usize,
+    /// Input channels.
+    pub inputs: usize,
+    /// Geometry along the height.
+    pub rows: Axis,
+    /// Geometry along the width.
+    pub columns: Axis,
+    /// `outputs × inputs × kh × kw` weights.
+    pub weights: Vec<f32>,
+    /// One bias per output channel, or none.
+    pub bias: Option<Vec<f32>>,
+}
+
+impl Conv {
+    /// Output height and width for an input of `height × width`.
+    pub fn output_size(&self, height: usize, width: usize) -> Option<(usize, usize)> {
+        Some((
+            self.rows.output_len(height)?,
+            self.columns.output_len(width)?,
+        ))
+    }
+
+    fn is_pointwise(&self) -> bool {
+        let identity = Axis {
+            kernel: 1,
+            stride: 1,
+            padding: 0,
+            dilation: 1,
+        };
+        self.rows == identity && self.columns == identity
+    }
+
+    /// Convolves the first `self.inputs` channels of `input`.
+    pub fn apply(&self, input: &Activation) -> Activation {
+        assert!(input.channels >= self.inputs, "too few input channels");
+        let (height, width) = self
+            .output_size(input.height, input.width)
+            .expect("input smaller than the kernel");
+        let mut output = Activation::zeros(self.outputs, height, width);
+        let positions = height * width;
+        let depth = self.inputs * self.rows.kernel * self.columns.kernel;
+        if self.is_pointwise() {
+            let used = &input.values[..self.inputs * input.plane()];
+            let shape = (self.outputs, depth, positions);
+            matmul(&self.weights, used, &mut output.values, shape, positions);
+        } else {
+            let rows_per_product = (COLUMNS_PER_PRODUCT / width).max(1);
+            let mut unfolded = Vec::new();
+            for first_row in (0..height).step_by(rows_per_product) {
+                let rows = first_row..height.min(first_row + rows_per_product);
+                let count = rows.len() * width;
+                self.unfold(input, width, rows, &mut unfolded);
+                let shape = (self.outputs, depth, count);
+                let out = &mut output.values[first_row * width..];
+                matmul(&self.weights, &unfolded, out, shape, positions);
+            }
+        }
+        if let Some(bias) = &self.bias {
+            output
+                .values
+                .chunks_exact_mut(positions)
+                .zip(bias)
+                .for_each(|(plane, b)| plane.iter_mut().for_each(|x| *x += b));
+        }
+        output
+    }
+
+    /// Writes the input patches of the output rows `rows` (each `out_width`
+    /// wide) as the columns of a `depth × positions` matrix (im2col).
+    fn unfold(
+        &self,
+        input: &Activation,
+        out_width: usize,
+        rows: std::ops::Range<usize>,
+        unfolded: &mut Vec<f32>,
+    ) {
+        let count = rows.len() * out_width;
+        unfolded.clear();
+        unfolded.resize(
+            self.inputs * self.rows.kernel * self.columns.kernel * count,
+            0.0,
+        );
+        let mut destinations = unfolded.chunks_exact_mut(count);
+        for channel in 0..self.inputs {
+            let plane = input.channel(channel);
+            for kr in 0..self.rows.kernel {
+                for kc in 0..self.columns.kernel {
+                    let destination = destinations.next().expect("one row per tap");
+                    let valid = self.columns.valid_outputs(kc, input.width, out_width);
+                    for (r, out_row) in rows.clone().zip(destination.chunks_exact_mut(out_width)) {
+                        let Some(source_row) = self.rows.source(r, kr, input.height) else {
+                            continue;
+                        };
+                        let source = &plane[source_row * input.width..][..input.width];
+                        let first = valid.start * self.columns.stride + kc * self.columns.dilation
+                            - self.columns.padding;
+                        let out = &mut out_row[valid.clone()];
+                        if self.columns.stride == 1 {
+                            out.copy_from_slice(&source[first..first + out.len()]);
+                        } else {
+                            let taken = source[first..].iter().step_by(self.columns.stride);
+                            out.iter_mut().zip(taken).for_each(|(o, x)| *o = *x);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Inference-time batch normalization, folded to `x * scale + shift`.
+#[derive(Debug, Clone)]
+pub(super) struct BatchNorm {
+    /// Per-channel factor.
+    pub scale: Vec<f32>,
+    /// Per-channel offset.
+    pub shift: Vec<f32>,
+}
+
+impl BatchNorm {
+    /// Folds `gamma (x - mean) / sqrt(var + epsilon) + beta`.
+    pub fn fold(gamma: &[f32], beta: &[f32], mean: &[f32], var: &[f32], epsilon: f32) -> Self {
+        let scale: Vec<f32> = gamma
+            .iter()
+            .zip(var)
+            .map(|(g, v)| g / (v + epsilon).sqrt())
+            .collect();
+        let shift = beta
+            .iter()
+            .zip(mean)
+            .zip(&scale)
+            .map(|((b, m), s)| b - m * s)
+            .collect();
+        Self { scale, shift }
+    }
+
+    /// Channels normalized.
+    pub fn channels(&self) -> usize {
+        self.scale.len()
+    }
+
+    /// `relu(batchnorm(x))` of the first `self.channels()` channels of `input`.
+    pub fn relu(&self, input: &Activation) -> Activation {
+        let plane = input.plane();
+        let mut output = Activation::zeros(self.channels(), input.height, input.width);
+        output
+            .values
+            .chunks_exact_mut(plane)
+            .zip(input.values.chunks_exact(plane))
+            .zip(self.scale.iter().zip(&self.shift))
+            .for_each(|((out, x), (s, b))| {
+                out.iter_mut()
+                    .zip(x)
+                    .for_each(|(o, x)| *o = (x * s + b).max(0.0))
+            });
+        output
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn axis(kernel: usize, stride: usize, padding: usize, dilation: usize) -> Axis {
+        Axis {
+            kernel,
+            stride,
+            padding,
+            dilation,
+        }
+    }
+
+    /// A direct, loop-by-loop convolution to check the unfolded one against.
+    fn naive(conv: &Conv, input: &Activation) -> Activation {
+        let (height, width) = conv.output_size(input.height, input.width).unwrap();
+        let mut out = Activation::zeros(conv.outputs, height, width);
+        let (kh, kw) = (conv.rows.kernel, conv.columns.kernel);
+        for o in 0..conv.outputs {
+            for r in 0..height {
+                for c in 0..width {
+                    let mut sum = conv.bias.as_ref().map_or(0.0, |b| b[o]);
+                    for i in 0..conv.inputs {
+                        for kr in 0..kh {
+                            for kc in 0..kw {
+                                let sr = conv.rows.source(r, kr, input.height);
+                                let sc = conv.columns.source(c, kc, input.width);
+                                if let (Some(sr), Some(sc)) = (sr, sc) {
+                                    let w =
+                                        conv.weights[((o * conv.inputs + i) * kh + kr) * kw + kc];
+                                    sum += w * input.channel(i)[sr * input.width + sc];
+                                }
+                            }
+                        }
+                    }
+                    out.values[(o * height + r) * width + c] = sum;
+                }
+            }
+        }
+        out
+    }
+
+    fn pseudo_random(len: usize, seed: u32) -> Vec<f32> {
+        let mut state = seed;
+        (0..len)
+            .map(|_| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (state >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+            })
+            .collect()
+    }
+
+    fn check(rows: Axis, columns: Axis, inputs: usize, height: usize, width: usize) {
+        let outputs = 5;
+        let conv = Conv {
+            outputs,
+            inputs,
+            rows,
+            columns,
+            weights: pseudo_random(outputs * inputs * rows.kernel * columns.kernel, 1),
+            bias: Some(pseudo_random(outputs, 2)),
+        };
+        let input = Activation {
+            channels: inputs,
+            height,
+            width,
+            values: pseudo_random(inputs * height * width, 3),
+        };
+        let fast = conv.apply(&input);
+        let slow = naive(&conv, &input);
+        assert_eq!((fast.height, fast.width), (slow.height, slow.width));
+        let diff = fast
+            .values
+            .iter()
+            .zip(&slow.values)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(diff < 1e-5, "max abs diff {diff}");
+    }
+
+    #[test]
+    fn strided_padded_2d_convolution_matches_the_definition() {
+        check(axis(3, 2, 1, 1), axis(3, 1, 1, 1), 3, 9, 7);
+        check(axis(1, 2, 0, 1), axis(1, 1, 0, 1), 4, 8, 5);
+    }
+
+    #[test]
+    fn dilated_and_strided_1d_convolutions_match_the_definition() {
+        check(axis(1, 1, 0, 1), axis(3, 1, 2, 2), 6, 1, 11);
+        check(axis(1, 1, 0, 1), axis(5, 2, 2, 1), 6, 1, 12);
+        check(axis(1, 1, 0, 1), axis(1, 1, 0, 1), 6, 1, 13);
+    }
+
+    #[test]
+    fn wide_inputs_are_unfolded_in_several_products() {
+        check(
+            axis(3, 1, 1, 1),
+            axis(3, 1, 1, 1),
+            2,
+            3,
+            COLUMNS_PER_PRODUCT,
+        );
+    }
+
+    #[test]
+    fn batchnorm_folds_and_clamps() {
+        let bn = BatchNorm::fold(&[2.0], &[1.0], &[3.0], &[4.0 - 1e-5], 1e-5);
+        let input = Activation {
+            channels: 1,
+            height: 1,
+            width: 2,
+            values: vec![5.0, 0.0],
+        };
+        // 2 (5 - 3) / 2 + 1 = 3 ; 2 (0 - 3) / 2 + 1 = -2 → 0
+        let out = bn.relu(&input).values;
+        assert!((out[0] - 3.0).abs() < 1e-5 && out[1] == 0.0, "{out:?}");
+    }
+}
