@@ -1,6 +1,6 @@
 // voiceport worker: hosts the wasm engine; many connections multiplexed by id.
 // Models are fetched lazily (the speaker model only when an endpoint or a
-// template call needs it), cached with the Cache API, and planned once.
+// template call needs it), cached with the Cache API, and built once per worker.
 // A connection opens as soon as the wasm module runs: its session answers the
 // parameters at once, and its first audio waits for the models, whose
 // planning starts when the parameters are complete.

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use voiceport::voice::{CamPlusModel, Fbank};
+use voiceport::voice::{CamPlusModel, FBANK_BINS, Fbank, Features, VoiceError};
 
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_dedicated_worker);
@@ -47,5 +47,32 @@ fn campplus_matches_onnxruntime() {
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn malformed_speaker_model_is_a_typed_error() {
-    assert!(CamPlusModel::from_bytes(b"not a model").is_err());
+    assert!(matches!(
+        CamPlusModel::from_bytes(b"not a model"),
+        Err(VoiceError::InvalidModel(_))
+    ));
+    // A valid ONNX file that is not CAM++: the error names what is missing.
+    match CamPlusModel::from_bytes(SILERO_MODEL) {
+        Err(VoiceError::InvalidModel(reason)) => assert!(reason.contains("Conv"), "{reason}"),
+        other => panic!("expected InvalidModel, got {:?}", other.map(|_| ())),
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn too_few_frames_is_an_inference_error_and_enough_frames_embed() {
+    let model = CamPlusModel::from_bytes(CAMPPLUS_MODEL).expect("CAM++");
+    let frames = |count: usize| Features {
+        values: (0..count * FBANK_BINS).map(|i| (i % 7) as f32).collect(),
+    };
+    assert!(matches!(
+        model.embed(&frames(2)),
+        Err(VoiceError::Inference(_))
+    ));
+    // Any length runs without preparation, including odd ones.
+    for count in [3, 101, 257] {
+        let embedding = model.embed(&frames(count)).expect("embedding");
+        assert_eq!(embedding.len(), voiceport::voice::EMBEDDING_DIM);
+        assert!(embedding.iter().all(|x| x.is_finite()), "{count} frames");
+    }
 }

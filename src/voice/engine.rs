@@ -6,12 +6,13 @@ use super::template::normalized;
 use super::{CamPlusModel, FBANK_BINS, Fbank, Features, VoiceError, VoiceTemplate};
 use crate::vad::{API_FRAME_SAMPLES, SileroModel, frame_decisions};
 
-/// Input lengths (10 ms frames) the speaker model is planned for: 1.5, 3 and 6 s.
+/// Input lengths (10 ms frames) speech is embedded at: 1.5, 3 and 6 s.
 ///
-/// Speech of up to 6 s is tiled up to the next planned length; longer speech
+/// Speech of up to 6 s is tiled up to the next window length; longer speech
 /// is covered by evenly spread 6 s windows whose unit embeddings are
-/// averaged. Each length is planned once per process (2–3 s each in wasm).
-pub const PLANNED_FRAMES: [usize; 3] = [150, 300, 600];
+/// averaged. Fixed lengths keep embeddings (and the score calibration)
+/// independent of how much speech a template or window happens to hold.
+pub const WINDOW_FRAMES: [usize; 3] = [150, 300, 600];
 
 /// Least speech for an enrollment template, in seconds.
 pub const MIN_ENROLL_SPEECH_SECONDS: f32 = 1.0;
@@ -64,7 +65,7 @@ impl VoiceEngine {
         }
         features.subtract_mean();
         let mut sum = vec![0.0f32; super::EMBEDDING_DIM];
-        for window in planned_windows(&features) {
+        for window in embedding_windows(&features) {
             let embedding = normalized(&self.speaker.embed(&window)?)?;
             for (s, v) in sum.iter_mut().zip(embedding) {
                 *s += v;
@@ -99,11 +100,11 @@ pub fn select_speech(samples: &[f32], decisions: &[bool]) -> Vec<f32> {
         .collect()
 }
 
-/// Cuts or tiles features into windows of the planned lengths.
-pub fn planned_windows(features: &Features) -> Vec<Features> {
+/// Cuts or tiles features into windows of the [`WINDOW_FRAMES`] lengths.
+pub fn embedding_windows(features: &Features) -> Vec<Features> {
     let frames = features.frames();
-    let longest = PLANNED_FRAMES[PLANNED_FRAMES.len() - 1];
-    if let Some(&length) = PLANNED_FRAMES.iter().find(|&&l| l >= frames) {
+    let longest = WINDOW_FRAMES[WINDOW_FRAMES.len() - 1];
+    if let Some(&length) = WINDOW_FRAMES.iter().find(|&&l| l >= frames) {
         let values = (0..length)
             .flat_map(|t| features.frame(t % frames).iter().copied())
             .collect();
@@ -132,18 +133,18 @@ mod tests {
     }
 
     #[test]
-    fn short_speech_is_tiled_to_the_next_planned_length() {
-        let windows = planned_windows(&features(100));
+    fn short_speech_is_tiled_to_the_next_window_length() {
+        let windows = embedding_windows(&features(100));
         assert_eq!(windows.len(), 1);
         assert_eq!(windows[0].frames(), 150);
         assert_eq!(windows[0].frame(100), features(100).frame(0));
-        assert_eq!(planned_windows(&features(300))[0], features(300));
+        assert_eq!(embedding_windows(&features(300))[0], features(300));
     }
 
     #[test]
     fn long_speech_is_covered_by_spread_windows() {
         let f = features(1300);
-        let windows = planned_windows(&f);
+        let windows = embedding_windows(&f);
         assert_eq!(windows.len(), 3);
         assert!(windows.iter().all(|w| w.frames() == 600));
         assert_eq!(windows[0].frame(0), f.frame(0));

@@ -5,7 +5,7 @@ use super::TemplateError;
 /// Why a voice operation failed.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum VoiceError {
-    /// The speaker model bytes could not be read or planned.
+    /// The speaker model bytes could not be read.
     #[error("speaker model rejected: {0}")]
     InvalidModel(String),
     /// The speaker model failed while running.

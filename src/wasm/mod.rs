@@ -13,7 +13,7 @@ fn js_error(error: impl std::fmt::Display) -> JsError {
     JsError::new(&error.to_string())
 }
 
-/// The engines of one worker: models planned once, shared by every session.
+/// The engines of one worker: models loaded once, shared by every session.
 #[wasm_bindgen]
 pub struct Engine {
     models: Models,
