@@ -12,7 +12,7 @@ mod verify;
 
 pub use campplus::{CamPlusModel, EMBEDDING_DIM};
 pub use engine::{
-    MIN_ENROLL_SPEECH_SECONDS, WINDOW_FRAMES, SPEAKER_MODEL_ID, VoiceEngine, embedding_windows,
+    MIN_ENROLL_SPEECH_SECONDS, SPEAKER_MODEL_ID, VoiceEngine, WINDOW_FRAMES, embedding_windows,
     select_speech,
 };
 pub use error::VoiceError;
