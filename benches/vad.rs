@@ -1,4 +1,4 @@
-//! Engine benchmarks: VAD per frame, fbank and CAM++ per second of audio,
+//! Engine benchmarks: VAD per frame, fbank, CAM++ loading and per second of audio,
 //! speech summaries of 3 s recordings, template creation, the verify stream.
 //!
 //! `cargo bench --bench vad`. Set `VOICEPORT_F32_SPEAKER_MODEL` to the f32
@@ -49,6 +49,11 @@ mod native {
         let fbank = Fbank::new();
         c.bench_function("fbank: 3 s of audio", |b| {
             b.iter(|| fbank.compute(black_box(three_seconds)))
+        });
+
+        let speaker_model: &[u8] = include_bytes!("../models/campplus_zh_en_common.f16w.onnx");
+        c.bench_function("campplus f16w: load the model", |b| {
+            b.iter(|| CamPlusModel::from_bytes(black_box(speaker_model)).unwrap())
         });
 
         let voice = models.voice().expect("voice");
