@@ -47,7 +47,7 @@ fn invalid(message: impl Into<String>) -> VoiceError {
     VoiceError::InvalidModel(message.into())
 }
 
-/// Names `prefix{1,2,…}` (or from `first`) while `exists` holds.
+/// The indices `first, first + 1, …` for as long as `exists` holds (numbered layers).
 fn numbered(first: usize, exists: impl Fn(usize) -> bool) -> impl Iterator<Item = usize> {
     (first..).take_while(move |&i| exists(i))
 }
