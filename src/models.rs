@@ -1,7 +1,7 @@
-//! Model bytes → shared, once-built plans.
+//! Model bytes → shared, once-read networks.
 //!
-//! A [`Models`] value holds every plan the sessions need; cloning it is cheap
-//! (the plans are behind `Arc`), so one copy serves every connection.
+//! A [`Models`] value holds every model the sessions need; cloning it is cheap
+//! (the networks are behind `Arc`), so one copy serves every connection.
 
 use crate::vad::SileroModel;
 use crate::voice::{CamPlusModel, VoiceEngine, VoiceError};
@@ -16,7 +16,7 @@ pub const VAD_MODEL_ID: &str = "silero-vad-6.2.3-openvino-16k";
 /// weights, half the download of the f32 file at the same accuracy.
 pub const SPEAKER_MODEL_FILE: &str = "campplus_zh_en_common.f16w.onnx";
 
-/// The plans shared by all sessions.
+/// The models shared by all sessions.
 #[derive(Clone)]
 pub struct Models {
     /// Silero VAD.

@@ -111,7 +111,7 @@ pub fn speech_summary(
     audio: AudioBuffer,
 ) -> Result<SpeechSummaryJson, ServiceError> {
     let (samples, seconds) = audio.to_engine_rate()?;
-    let decisions = frame_decisions(&models.vad, &samples).map_err(VoiceError::from)?;
+    let decisions = frame_decisions(&models.vad, &samples);
     let mut summary = SpeechSummary::new();
     summary.push(&decisions);
     Ok(SpeechSummaryJson::new(
@@ -124,7 +124,7 @@ pub fn speech_summary(
 /// The enrollment quality of a recording: speech length and SNR.
 pub fn voice_quality(models: &Models, audio: AudioBuffer) -> Result<VoiceQuality, ServiceError> {
     let (samples, _) = audio.to_engine_rate()?;
-    let decisions = frame_decisions(&models.vad, &samples).map_err(VoiceError::from)?;
+    let decisions = frame_decisions(&models.vad, &samples);
     Ok(VoiceQuality::measure(
         &samples,
         &decisions,

@@ -1,4 +1,4 @@
-//! Silero VAD on tract against onnxruntime reference probabilities (native).
+//! Silero VAD against onnxruntime reference probabilities (native).
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -36,7 +36,7 @@ fn random_splits_give_identical_decisions() {
     let decide = |chunks: &mut dyn Iterator<Item = &[f32]>| {
         let mut stream = VadStream::new(&model);
         let mut out = Vec::new();
-        chunks.for_each(|c| stream.push(c, &mut out).unwrap());
+        chunks.for_each(|c| stream.push(c, &mut out));
         out
     };
     let whole = decide(&mut std::iter::once(&samples[..]));
@@ -64,8 +64,8 @@ fn streams_share_one_model_without_interference() {
     let (mut sa, mut sb) = (model.stream(), model.stream());
     let (mut pa, mut pb) = (Vec::new(), Vec::new());
     for (ca, cb) in a.chunks(1000).zip(b.chunks(1000)) {
-        sa.push(ca, &mut pa).unwrap();
-        sb.push(cb, &mut pb).unwrap();
+        sa.push(ca, &mut pa);
+        sb.push(cb, &mut pb);
     }
     let n = pa.len().min(pb.len());
     assert!(n > 200);
@@ -85,8 +85,17 @@ fn malformed_model_bytes_are_a_typed_error() {
 }
 
 #[test]
+fn an_onnx_model_that_is_not_silero_names_what_it_lacks() {
+    match SileroModel::from_bytes(CAMPPLUS_MODEL) {
+        Err(VadError::InvalidModel(reason)) => assert!(reason.contains("stft"), "{reason}"),
+        Err(other) => panic!("unexpected error {other:?}"),
+        Ok(_) => panic!("CAM++ accepted as Silero"),
+    }
+}
+
+#[test]
 fn empty_input_yields_nothing() {
     let mut probs = Vec::new();
-    silero().stream().push(&[], &mut probs).unwrap();
+    silero().stream().push(&[], &mut probs);
     assert!(probs.is_empty());
 }

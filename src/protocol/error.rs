@@ -1,7 +1,6 @@
 use thiserror::Error;
 
 use crate::audio::AudioError;
-use crate::vad::VadError;
 
 /// Why a message was answered `"500"` (or a connection refused).
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -26,9 +25,6 @@ pub enum ProtocolError {
     /// The audio could not be decoded.
     #[error(transparent)]
     Audio(#[from] AudioError),
-    /// The VAD failed.
-    #[error(transparent)]
-    Vad(#[from] VadError),
     /// A voice engine failed.
     #[error(transparent)]
     Voice(#[from] crate::voice::VoiceError),

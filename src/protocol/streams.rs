@@ -28,10 +28,10 @@ impl FrameSource {
     }
 
     /// The 30 ms decisions newly completed by `audio`.
-    fn frames(&mut self, audio: &[f32]) -> Result<&[bool], ProtocolError> {
+    fn frames(&mut self, audio: &[f32]) -> &[bool] {
         self.decisions.clear();
-        self.vad.push(audio, &mut self.decisions)?;
-        Ok(&self.decisions)
+        self.vad.push(audio, &mut self.decisions);
+        &self.decisions
     }
 }
 
@@ -53,7 +53,7 @@ impl EndpointStream {
 
 impl StreamProcessor for EndpointStream {
     fn on_audio(&mut self, audio: &[f32], _client_samples: u64) -> Result<String, ProtocolError> {
-        let reached = self.detector.push(self.frames.frames(audio)?);
+        let reached = self.detector.push(self.frames.frames(audio));
         Ok(reached.to_string())
     }
 }
@@ -82,7 +82,7 @@ impl SummaryStream {
 
 impl StreamProcessor for SummaryStream {
     fn on_audio(&mut self, audio: &[f32], client_samples: u64) -> Result<String, ProtocolError> {
-        self.summary.push(self.frames.frames(audio)?);
+        self.summary.push(self.frames.frames(audio));
         self.client_samples += client_samples;
         let counts = self.summary.counts();
         let frames = match self.mode {

@@ -1,7 +1,7 @@
 //! Voice activity detection: Silero VAD v6 probabilities, then 30 ms decisions.
 //!
-//! [`SileroModel`] is the immutable, shareable plan (built once per process or
-//! worker); [`VadStream`] is the small per-stream state that turns 16 kHz samples
+//! [`SileroModel`] is the immutable, shareable network (read once per process
+//! or worker); [`VadStream`] is the small per-stream state that turns 16 kHz samples
 //! into the API's 30 ms speech/non-speech frames.
 
 mod error;

@@ -1,6 +1,6 @@
 //! One stream's VAD: 16 kHz samples in, 30 ms decisions out.
 
-use super::{FrameDecider, Hysteresis, SileroModel, SileroStream, VadError};
+use super::{FrameDecider, Hysteresis, SileroModel, SileroStream};
 
 /// The VAD of one audio stream: model state plus the 30 ms frame decider.
 ///
@@ -28,24 +28,23 @@ impl VadStream {
     }
 
     /// Feeds 16 kHz samples; appends every newly decided 30 ms frame to `decisions`.
-    pub fn push(&mut self, samples: &[f32], decisions: &mut Vec<bool>) -> Result<(), VadError> {
+    pub fn push(&mut self, samples: &[f32], decisions: &mut Vec<bool>) {
         self.probs.clear();
-        self.model.push(samples, &mut self.probs)?;
+        self.model.push(samples, &mut self.probs);
         for &p in &self.probs {
             self.decider.push(p, decisions);
         }
-        Ok(())
     }
 }
 
 /// The 30 ms decisions of every complete frame of a whole recording.
 ///
 /// The end is padded with silence so the last frames get decided too.
-pub fn frame_decisions(model: &SileroModel, samples: &[f32]) -> Result<Vec<bool>, VadError> {
+pub fn frame_decisions(model: &SileroModel, samples: &[f32]) -> Vec<bool> {
     let mut vad = VadStream::new(model);
     let mut decisions = Vec::with_capacity(samples.len() / super::API_FRAME_SAMPLES as usize + 2);
-    vad.push(samples, &mut decisions)?;
-    vad.push(&[0.0; 2 * super::MODEL_FRAME_SAMPLES], &mut decisions)?;
+    vad.push(samples, &mut decisions);
+    vad.push(&[0.0; 2 * super::MODEL_FRAME_SAMPLES], &mut decisions);
     decisions.truncate(samples.len() / super::API_FRAME_SAMPLES as usize);
-    Ok(decisions)
+    decisions
 }

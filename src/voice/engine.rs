@@ -50,7 +50,7 @@ impl VoiceEngine {
 
     /// The speech of a 16 kHz recording, silence removed by the VAD.
     pub fn speech_of(&self, samples: &[f32]) -> Result<Vec<f32>, VoiceError> {
-        let decisions = frame_decisions(&self.vad, samples)?;
+        let decisions = frame_decisions(&self.vad, samples);
         Ok(select_speech(samples, &decisions))
     }
 

@@ -26,3 +26,9 @@ pub enum VoiceError {
     #[error(transparent)]
     Vad(#[from] crate::vad::VadError),
 }
+
+impl From<crate::nn::onnx::InvalidModel> for VoiceError {
+    fn from(error: crate::nn::onnx::InvalidModel) -> Self {
+        Self::InvalidModel(error.0)
+    }
+}

@@ -98,7 +98,7 @@ impl VerifyStream {
     ) -> Result<Vec<VerifyStreamResult>, VoiceError> {
         self.history.extend(audio);
         self.new_frames.clear();
-        self.vad.push(audio, &mut self.new_frames)?;
+        self.vad.push(audio, &mut self.new_frames);
         self.frames.extend(&self.new_frames);
         self.client_samples += client_samples;
         let mut results = Vec::new();

@@ -21,7 +21,7 @@ pub struct Engine {
 
 #[wasm_bindgen]
 impl Engine {
-    /// Plans the VAD model from its ONNX bytes.
+    /// Reads the VAD model from its ONNX bytes.
     #[wasm_bindgen(constructor)]
     pub fn new(vad_model: &[u8]) -> Result<Engine, JsError> {
         let models = Models::from_bytes(vad_model, None).map_err(js_error)?;

@@ -143,7 +143,7 @@ pub fn vad_probs(model: &SileroModel, samples: &[f32]) -> Vec<f32> {
     let mut padded = samples.to_vec();
     padded.resize(samples.len().div_ceil(512) * 512, 0.0);
     let mut probs = Vec::new();
-    model.stream().push(&padded, &mut probs).expect("VAD");
+    model.stream().push(&padded, &mut probs);
     probs
 }
 

@@ -5,14 +5,13 @@
 //! planning), any input length runs without preparation, and the convolutions
 //! are matrix products.
 
-mod layers;
 mod network;
-mod onnx_parameters;
 
 use std::sync::Arc;
 
 use network::CamPlusNetwork;
-use onnx_parameters::OnnxParameters;
+
+use crate::nn::onnx::OnnxParameters;
 
 use super::{FBANK_BINS, Features, VoiceError};
 

@@ -3,8 +3,8 @@
 //! layer — built from an ONNX export's parameters, run with plain loops and
 //! matrix products.
 
-use super::layers::{Activation, BatchNorm, Conv};
-use super::onnx_parameters::OnnxParameters;
+use crate::nn::layers::{Activation, BatchNorm, Conv};
+use crate::nn::onnx::OnnxParameters;
 use crate::voice::{EMBEDDING_DIM, FBANK_BINS, VoiceError};
 
 /// Two 3×3 convolutions with a skip connection.

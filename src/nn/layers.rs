@@ -1,5 +1,28 @@
-//! The layers CAM++ is made of, over channel-major `[channels][height][width]`
+//! Convolution and batch norm over channel-major `[channels][height][width]`
 //! activations (a 1-D signal is an image of height 1).
+
+/// Lanes of [`dot`]'s partial sums.
+const LANES: usize = 16;
+
+/// The dot product of two slices of equal length, summed in interleaved
+/// lanes that are then added pairwise (both steps become vector instructions).
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    debug_assert_eq!(a.len(), b.len(), "dot product of different lengths");
+    let (a_lanes, b_lanes) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f32 = a_lanes
+        .remainder()
+        .iter()
+        .zip(b_lanes.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    let mut sums = [0.0f32; LANES];
+    for (x, y) in a_lanes.zip(b_lanes) {
+        for lane in 0..LANES {
+            sums[lane] += x[lane] * y[lane];
+        }
+    }
+    sums.iter().sum::<f32>() + tail
+}
 
 /// Multiplies `a` (`m × k`, row-major) by `b` (`k × n`, row-major) into `c`
 /// (`m × n` with a row stride of `c_row_stride`), overwriting it.
@@ -42,7 +65,7 @@ fn matmul(
 
 /// Geometry of a convolution along one axis.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Axis {
+pub(crate) struct Axis {
     /// Kernel size.
     pub kernel: usize,
     /// Step between outputs.
@@ -83,7 +106,7 @@ impl Axis {
 
 /// An activation: `channels × height × width` values, channel-major.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Activation {
+pub(crate) struct Activation {
     /// Number of channels.
     pub channels: usize,
     /// Rows per channel (1 for a 1-D signal).
@@ -135,7 +158,7 @@ const COLUMNS_PER_PRODUCT: usize = 2048;
 
 /// A 2-D convolution (`weights` as `[out][in][kh][kw]`), optionally biased.
 #[derive(Debug, Clone)]
-pub(super) struct Conv {
+pub(crate) struct Conv {
     /// Output channels.
     pub outputs: usize,
     /// Input channels.
@@ -204,6 +227,52 @@ impl Conv {
         output
     }
 
+    /// Convolves like [`Self::apply`], one dot product per output value: for
+    /// outputs of a few positions, where packing the weights for a matrix
+    /// product would cost more than the product itself.
+    pub fn apply_to_few(&self, input: &Activation) -> Activation {
+        assert!(input.channels >= self.inputs, "too few input channels");
+        let (height, width) = self
+            .output_size(input.height, input.width)
+            .expect("input smaller than the kernel");
+        let depth = self.inputs * self.rows.kernel * self.columns.kernel;
+        let patches = self.patches(input, height, width);
+        let mut output = Activation::zeros(self.outputs, height, width);
+        let planes = output.values.chunks_exact_mut(height * width);
+        for (o, (plane, weights)) in planes.zip(self.weights.chunks_exact(depth)).enumerate() {
+            let bias = self.bias.as_ref().map_or(0.0, |b| b[o]);
+            for (value, patch) in plane.iter_mut().zip(patches.chunks_exact(depth)) {
+                *value = dot(weights, patch) + bias;
+            }
+        }
+        output
+    }
+
+    /// The input patch of every output position, one after another, each laid
+    /// out like a filter of the weights (`[in][kh][kw]`).
+    fn patches(&self, input: &Activation, height: usize, width: usize) -> Vec<f32> {
+        let depth = self.inputs * self.rows.kernel * self.columns.kernel;
+        let mut patches = Vec::with_capacity(height * width * depth);
+        for r in 0..height {
+            for c in 0..width {
+                for channel in 0..self.inputs {
+                    let plane = input.channel(channel);
+                    for kr in 0..self.rows.kernel {
+                        let row = self.rows.source(r, kr, input.height);
+                        for kc in 0..self.columns.kernel {
+                            let column = self.columns.source(c, kc, input.width);
+                            patches.push(match (row, column) {
+                                (Some(row), Some(column)) => plane[row * input.width + column],
+                                _ => 0.0,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        patches
+    }
+
     /// Writes the input patches of the output rows `rows` (each `out_width`
     /// wide) as the columns of a `depth × positions` matrix (im2col).
     fn unfold(
@@ -249,7 +318,7 @@ impl Conv {
 
 /// Inference-time batch normalization, folded to `x * scale + shift`.
 #[derive(Debug, Clone)]
-pub(super) struct BatchNorm {
+pub(crate) struct BatchNorm {
     /// Per-channel factor.
     pub scale: Vec<f32>,
     /// Per-channel offset.
@@ -364,16 +433,26 @@ mod tests {
             width,
             values: pseudo_random(inputs * height * width, 3),
         };
-        let fast = conv.apply(&input);
         let slow = naive(&conv, &input);
-        assert_eq!((fast.height, fast.width), (slow.height, slow.width));
-        let diff = fast
-            .values
-            .iter()
-            .zip(&slow.values)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f32::max);
-        assert!(diff < 1e-5, "max abs diff {diff}");
+        for fast in [conv.apply(&input), conv.apply_to_few(&input)] {
+            assert_eq!((fast.height, fast.width), (slow.height, slow.width));
+            let diff = fast
+                .values
+                .iter()
+                .zip(&slow.values)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(diff < 1e-5, "max abs diff {diff}");
+        }
+    }
+
+    #[test]
+    fn dot_product_sums_every_lane_and_the_tail() {
+        let a: Vec<f32> = (1..=11).map(|i| i as f32).collect();
+        let b = vec![2.0; 11];
+        // 2 (1 + … + 11) = 132
+        assert_eq!(dot(&a, &b), 132.0);
+        assert_eq!(dot(&a[..3], &b[..3]), 12.0);
     }
 
     #[test]

@@ -1,31 +1,36 @@
-//! The convolution and batch-norm parameters of a CAM++ ONNX export, found
-//! by the names of the nodes that use them.
+//! The parameters of a model written out from its ONNX export: convolutions,
+//! batch norms and plain tensors, found by the names of the graph's nodes and
+//! constants. Only the protobuf is read; no ONNX graph is planned or run.
 
 use std::collections::HashMap;
 
-use tract_onnx::data_resolver::FopenDataResolver;
+use half::f16;
+use prost::Message;
 use tract_onnx::pb::{ModelProto, NodeProto, TensorProto};
-use tract_onnx::prelude::*;
 
 use super::layers::{Axis, BatchNorm, Conv};
-use crate::voice::VoiceError;
 
-/// Nodes and constant tensors of an ONNX graph, indexed by name.
-pub(super) struct OnnxParameters {
-    nodes: HashMap<String, NodeProto>,
-    tensors: HashMap<String, TensorProto>,
+/// Why a model file does not hold the network expected of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct InvalidModel(pub String);
+
+fn invalid(message: impl Into<String>) -> InvalidModel {
+    InvalidModel(message.into())
 }
 
-fn invalid(message: impl Into<String>) -> VoiceError {
-    VoiceError::InvalidModel(message.into())
+/// Nodes and constant tensors of an ONNX graph, indexed by name.
+pub(crate) struct OnnxParameters {
+    nodes: HashMap<String, NodeProto>,
+    tensors: HashMap<String, TensorProto>,
+    /// Outputs of `Cast` nodes (f16 weights widened to f32), by the stored
+    /// tensor they cast: the tensor is widened when read.
+    casts: HashMap<String, String>,
 }
 
 impl OnnxParameters {
     /// Parses ONNX protobuf bytes.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, VoiceError> {
-        let model: ModelProto = tract_onnx::onnx()
-            .proto_model_for_read(&mut &bytes[..])
-            .map_err(|e| invalid(format!("{e:#}")))?;
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, InvalidModel> {
+        let model = ModelProto::decode(bytes).map_err(|e| invalid(format!("not ONNX: {e}")))?;
         let graph = model
             .graph
             .ok_or_else(|| invalid("the model has no graph"))?;
@@ -35,20 +40,18 @@ impl OnnxParameters {
             .map(|t| (t.name.clone(), t))
             .collect();
         let mut nodes = HashMap::new();
-        for node in graph.node {
+        let mut casts = HashMap::new();
+        for mut node in graph.node {
             match node.op_type.as_str() {
                 "Constant" => {
-                    let value = node.attribute.iter().find_map(|a| a.t.clone());
+                    let value = node.attribute.iter_mut().find_map(|a| a.t.take());
                     if let (Some(value), Some(name)) = (value, node.output.first()) {
                         tensors.insert(name.clone(), value);
                     }
                 }
-                // A cast of a stored tensor (f16 weights widened to f32) is
-                // that tensor: it is widened when read.
                 "Cast" => {
-                    let source = node.input.first().and_then(|i| tensors.get(i)).cloned();
-                    if let (Some(source), Some(name)) = (source, node.output.first()) {
-                        tensors.insert(name.clone(), source);
+                    if let (Some(source), Some(name)) = (node.input.first(), node.output.first()) {
+                        casts.insert(name.clone(), source.clone());
                     }
                 }
                 _ => {
@@ -56,7 +59,11 @@ impl OnnxParameters {
                 }
             }
         }
-        Ok(Self { nodes, tensors })
+        Ok(Self {
+            nodes,
+            tensors,
+            casts,
+        })
     }
 
     /// Whether the graph has a node of this name.
@@ -64,7 +71,7 @@ impl OnnxParameters {
         self.nodes.contains_key(node)
     }
 
-    fn node(&self, name: &str, op_type: &str) -> Result<&NodeProto, VoiceError> {
+    fn node(&self, name: &str, op_type: &str) -> Result<&NodeProto, InvalidModel> {
         self.nodes
             .get(name)
             .filter(|n| n.op_type == op_type)
@@ -72,30 +79,41 @@ impl OnnxParameters {
     }
 
     /// The values and shape of input `index` of `node`, widened to f32.
-    fn input(&self, node: &NodeProto, index: usize) -> Result<(Vec<f32>, Vec<usize>), VoiceError> {
+    fn input(&self, node: &NodeProto, index: usize) -> Result<(Vec<f32>, Vec<usize>), InvalidModel> {
         let name = node
             .input
             .get(index)
             .filter(|n| !n.is_empty())
             .ok_or_else(|| invalid(format!("{} lacks input {index}", node.name)))?;
+        self.tensor(name)
+    }
+
+    /// The values and shape of the stored tensor (or cast of one) `name`,
+    /// widened to f32.
+    pub fn tensor(&self, name: &str) -> Result<(Vec<f32>, Vec<usize>), InvalidModel> {
+        let stored = self.casts.get(name).map_or(name, String::as_str);
         let proto = self
             .tensors
-            .get(name)
+            .get(stored)
             .ok_or_else(|| invalid(format!("{name} is not a stored tensor")))?;
-        let failed = |e: TractError| invalid(format!("{name}: {e:#}"));
-        let tensor = tract_onnx::tensor::load_tensor(&FopenDataResolver, proto, None)
-            .and_then(|t| t.cast_to::<f32>().map(|t| t.into_owned()))
-            .map_err(failed)?;
-        let values = tensor
-            .try_as_plain_ram()
-            .and_then(|view| view.as_slice::<f32>())
-            .map_err(failed)?
-            .to_vec();
-        Ok((values, tensor.shape().to_vec()))
+        let shape = proto
+            .dims
+            .iter()
+            .map(|&d| usize::try_from(d))
+            .collect::<Result<Vec<usize>, _>>()
+            .map_err(|_| invalid(format!("{name}: dimensions {:?}", proto.dims)))?;
+        let values = widened(proto).map_err(|e| invalid(format!("{name}: {e}")))?;
+        if values.len() != shape.iter().product::<usize>() {
+            return Err(invalid(format!(
+                "{name}: {} values for shape {shape:?}",
+                values.len()
+            )));
+        }
+        Ok((values, shape))
     }
 
     /// The `Conv` node `name` (2-D, or 1-D as an image of height 1).
-    pub fn conv(&self, name: &str) -> Result<Conv, VoiceError> {
+    pub fn conv(&self, name: &str) -> Result<Conv, InvalidModel> {
         let node = self.node(name, "Conv")?;
         let (weights, shape) = self.input(node, 1)?;
         let (outputs, inputs, kernel) = match shape[..] {
@@ -118,7 +136,7 @@ impl OnnxParameters {
             )));
         }
         let one_d = shape.len() == 3;
-        let attribute = |attribute: &str, default: usize| -> Result<[usize; 2], VoiceError> {
+        let attribute = |attribute: &str, default: usize| -> Result<[usize; 2], InvalidModel> {
             let values = usizes(node, attribute)?;
             let unsupported = || invalid(format!("{name}: unsupported {attribute} {values:?}"));
             match (one_d, attribute, &values[..]) {
@@ -157,7 +175,7 @@ impl OnnxParameters {
     }
 
     /// The kernel length of the pooling node `name`.
-    pub fn pool_length(&self, name: &str) -> Result<usize, VoiceError> {
+    pub fn pool_length(&self, name: &str) -> Result<usize, InvalidModel> {
         match usizes(self.node(name, "AveragePool")?, "kernel_shape")?[..] {
             [length] if length > 0 => Ok(length),
             ref other => Err(invalid(format!("{name}: kernel {other:?}"))),
@@ -165,7 +183,7 @@ impl OnnxParameters {
     }
 
     /// The `BatchNormalization` node `name`, folded.
-    pub fn batch_norm(&self, name: &str) -> Result<BatchNorm, VoiceError> {
+    pub fn batch_norm(&self, name: &str) -> Result<BatchNorm, InvalidModel> {
         let node = self.node(name, "BatchNormalization")?;
         let [gamma, beta, mean, var] =
             [1, 2, 3, 4].map(|i| self.input(node, i).map(|(values, _)| values));
@@ -182,8 +200,35 @@ impl OnnxParameters {
     }
 }
 
+/// ONNX `TensorProto.DataType` codes of the element types weights come in.
+const FLOAT: i32 = 1;
+const FLOAT16: i32 = 10;
+
+/// The values of an f32 or f16 tensor stored in the model file, as f32.
+fn widened(proto: &TensorProto) -> Result<Vec<f32>, String> {
+    let raw = &proto.raw_data;
+    match proto.data_type {
+        FLOAT if !raw.is_empty() => Ok(raw
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()),
+        FLOAT => Ok(proto.float_data.clone()),
+        FLOAT16 if !raw.is_empty() => Ok(raw
+            .chunks_exact(2)
+            .map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect()),
+        // Without raw data, f16 values are the low 16 bits of `int32_data`.
+        FLOAT16 => Ok(proto
+            .int32_data
+            .iter()
+            .map(|&bits| f16::from_bits(bits as u16).to_f32())
+            .collect()),
+        other => Err(format!("element type {other} is not a float")),
+    }
+}
+
 /// The integer (or integer list) attribute `name` of `node`; empty if absent.
-fn usizes(node: &NodeProto, name: &str) -> Result<Vec<usize>, VoiceError> {
+fn usizes(node: &NodeProto, name: &str) -> Result<Vec<usize>, InvalidModel> {
     let Some(attribute) = node.attribute.iter().find(|a| a.name == name) else {
         return Ok(Vec::new());
     };
@@ -196,4 +241,44 @@ fn usizes(node: &NodeProto, name: &str) -> Result<Vec<usize>, VoiceError> {
         .into_iter()
         .map(|v| usize::try_from(v).map_err(|_| invalid(format!("{}: {name} {v}", node.name))))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proto(data_type: i32) -> TensorProto {
+        TensorProto {
+            data_type,
+            ..TensorProto::default()
+        }
+    }
+
+    #[test]
+    fn every_float_storage_is_widened() {
+        let values = [1.5f32, -2.25];
+        let mut raw32 = proto(FLOAT);
+        raw32.raw_data = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let mut listed32 = proto(FLOAT);
+        listed32.float_data = values.to_vec();
+        let mut raw16 = proto(FLOAT16);
+        raw16.raw_data = values
+            .iter()
+            .flat_map(|&v| f16::from_f32(v).to_le_bytes())
+            .collect();
+        let mut listed16 = proto(FLOAT16);
+        listed16.int32_data = values
+            .iter()
+            .map(|&v| i32::from(f16::from_f32(v).to_bits()))
+            .collect();
+        for stored in [raw32, listed32, raw16, listed16] {
+            assert_eq!(widened(&stored).unwrap(), values, "{stored:?}");
+        }
+    }
+
+    #[test]
+    fn other_element_types_are_refused() {
+        let error = widened(&proto(7)).unwrap_err();
+        assert!(error.contains("element type 7"), "{error}");
+    }
 }
