@@ -1,9 +1,9 @@
 // voiceport worker: hosts the wasm engine; many connections multiplexed by id.
 // Models are fetched lazily (the speaker model only when an endpoint or a
-// template call needs it), cached with the Cache API, and built once per worker.
+// template call needs it), cached with the Cache API, and read once per worker.
 // A connection opens as soon as the wasm module runs: its session answers the
 // parameters at once, and its first audio waits for the models, whose
-// planning starts when the parameters are complete.
+// reading starts when the parameters are complete.
 import init, { Engine, WasmSession, needsSpeakerModel, mergeTemplates, matchTemplates, buildInfo } from './voiceport.js';
 
 const MODELS = {
@@ -65,7 +65,7 @@ async function fetchModel(name) {
   return bytes;
 }
 
-/** Progress: a model's bytes are in and its planning starts. */
+/** Progress: a model's bytes are in and reading its weights starts. */
 function postPlanning(name, bytes) {
   post({ type: 'progress', model: name, phase: 'plan', loaded: bytes.length, total: bytes.length });
 }
@@ -84,7 +84,7 @@ function wasm() {
 }
 
 /**
- * Once a model is planned its bytes are dropped; if planning failed, the
+ * Once a model is read its bytes are dropped; if reading failed, the
  * attempt is forgotten too (`forget`), so the next use fetches and tries again.
  */
 function settled(promise, name, forget) {
@@ -134,7 +134,7 @@ async function open(id, path) {
   post({ type: 'open', id });
 }
 
-/** The connection's session with its models attached (planned on first need). */
+/** The connection's session with its models attached (read on first need). */
 function attachModels(connection) {
   connection.attached ??= (connection.speaker ? speakerEngine() : engine()).then((ready) =>
     connection.session.attach(ready),
@@ -147,7 +147,7 @@ function reply(id, connection, message) {
   const data =
     message.type === 'text' ? session.onText(message.data) : session.onBinary(new Uint8Array(message.data));
   post({ type: 'message', id, data, size: message.size, lastError: data === '500' ? session.lastError : undefined });
-  // Parameters complete: audio comes next, so start planning the models now.
+  // Parameters complete: audio comes next, so start reading the models now.
   if (message.type === 'text' && session.isReady) attachModels(connection).catch(() => {});
 }
 

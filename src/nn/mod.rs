@@ -5,3 +5,4 @@
 pub(crate) mod layers;
 pub(crate) mod lstm;
 pub(crate) mod onnx;
+mod onnx_proto;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use half::f16;
 use prost::Message;
-use tract_onnx::pb::{ModelProto, NodeProto, TensorProto};
+use super::onnx_proto::{ModelProto, NodeProto, TensorProto};
 
 use super::layers::{Axis, BatchNorm, Conv};
 
