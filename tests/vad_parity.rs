@@ -88,7 +88,6 @@ fn malformed_model_bytes_are_a_typed_error() {
 fn an_onnx_model_that_is_not_silero_names_what_it_lacks() {
     match SileroModel::from_bytes(CAMPPLUS_MODEL) {
         Err(VadError::InvalidModel(reason)) => assert!(reason.contains("stft"), "{reason}"),
-        Err(other) => panic!("unexpected error {other:?}"),
         Ok(_) => panic!("CAM++ accepted as Silero"),
     }
 }

@@ -73,14 +73,14 @@ async function opusInputCost(engine) {
 async function voiceportEngine(pcm) {
   await init();
   const vadModel = await bytes('/pkg/models/silero_vad_openvino_16k.onnx');
-  // The first plan runs the wasm functions of tract's optimizer for the first
-  // time (compiled lazily by the browser); the second shows the plan alone.
+  // The first load runs the model-reading wasm functions for the first time
+  // (compiled lazily by the browser); the second shows the reading alone.
   let start = performance.now();
   const engine = new Engine(vadModel);
-  const vadPlanFirstMs = performance.now() - start;
+  const vadLoadFirstMs = performance.now() - start;
   start = performance.now();
   new Engine(vadModel).free();
-  const vadPlanAgainMs = performance.now() - start;
+  const vadLoadAgainMs = performance.now() - start;
   const opus = await opusInputCost(engine);
   start = performance.now();
   engine.loadSpeakerModel(await bytes('/pkg/models/campplus_zh_en_common.f16w.onnx'));
@@ -89,7 +89,7 @@ async function voiceportEngine(pcm) {
   const templateMs = await bestOf(() => engine.createTemplateFromSamples(pcm, 16000), 3);
   const threeSeconds = pcm.subarray(32000, 32000 + 3 * 32000);
   const template3sMs = await bestOf(() => engine.createTemplateFromSamples(threeSeconds, 16000), 3);
-  return { engine, vadPlanFirstMs, vadPlanAgainMs, opus, speakerLoadMs, templateMs, seconds, template3sMs };
+  return { engine, vadLoadFirstMs, vadLoadAgainMs, opus, speakerLoadMs, templateMs, seconds, template3sMs };
 }
 
 /** onnxruntime-web running vad-web's Silero over the recording: a function doing one pass. */

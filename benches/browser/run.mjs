@@ -64,11 +64,11 @@ try {
   const { voiceport: v, onnxruntimeWeb: o } = engines;
   const rows = [
     ['Silero VAD, µs per 32 ms frame', v.vadUsPerFrame.toFixed(1), o.vadUsPerFrame.toFixed(1), (v.vadUsPerFrame / o.vadUsPerFrame).toFixed(2)],
-    ['Silero plan in page, first / again, ms', `${v.vadPlanFirstMs.toFixed(0)} / ${v.vadPlanAgainMs.toFixed(0)}`, '', ''],
+    ['Silero model load in page, first / again, ms', `${v.vadLoadFirstMs.toFixed(0)} / ${v.vadLoadAgainMs.toFixed(0)}`, '', ''],
     [`template of ${v.seconds.toFixed(1)} s (VAD + fbank + CAM++), ms`, v.templateMs.toFixed(0), '', ''],
     ['  CAM++ pipeline, ms per second of audio', (v.templateMs / v.seconds).toFixed(1), '', ''],
     ['template of 3 s, ms', v.template3sMs.toFixed(0), '', ''],
-    ['speaker model load + plans (in-page), ms', v.speakerLoadMs.toFixed(0), '', ''],
+    ['speaker model load (in-page), ms', v.speakerLoadMs.toFixed(0), '', ''],
     ...opusRows(v.opus),
     ['cold start to first "200", first visit, ms', firstVisit.first200Ms.toFixed(0), '', ''],
     [`cold start to first "200", returning visit (models cached), median (range) of ${RETURNING_VISITS}, ms`, spread('first200Ms'), '', ''],

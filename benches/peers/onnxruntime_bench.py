@@ -72,7 +72,7 @@ def main():
         ("CAM++ f16w, 3 s of speech (ms)", 1e3, criterion("campplus f16w: embed 3 s of speech"),
          campplus(ROOT / "models/campplus_zh_en_common.f16w.onnx", 300), "same file, 300 frames"),
     ]
-    print("| measure | voiceport (tract) | onnxruntime 1 thread | ratio | onnxruntime ran |")
+    print("| measure | voiceport | onnxruntime 1 thread | ratio | onnxruntime ran |")
     print("|---|---|---|---|---|")
     for label, scale, ours, theirs, what in rows:
         ours_text = "n/a" if ours is None else f"{ours * scale:.1f}"

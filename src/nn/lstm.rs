@@ -56,7 +56,12 @@ impl LstmCell {
             .flat_map(|(ih, hh)| ih.iter().chain(hh))
             .copied()
             .collect();
-        let bias = bias_ih.0.iter().zip(&bias_hh.0).map(|(a, b)| a + b).collect();
+        let bias = bias_ih
+            .0
+            .iter()
+            .zip(&bias_hh.0)
+            .map(|(a, b)| a + b)
+            .collect();
         Ok(Self {
             inputs,
             hidden,
@@ -78,7 +83,10 @@ impl LstmCell {
     /// Advances the hidden state `h` and cell state `c` by one step of `x`.
     pub fn step(&self, x: &[f32], h: &mut [f32], c: &mut [f32]) {
         assert_eq!(x.len(), self.inputs, "LSTM input length");
-        assert!(h.len() == self.hidden && c.len() == self.hidden, "LSTM state length");
+        assert!(
+            h.len() == self.hidden && c.len() == self.hidden,
+            "LSTM state length"
+        );
         let joined: Vec<f32> = x.iter().chain(h.iter()).copied().collect();
         let gates: Vec<f32> = self
             .weights
@@ -86,7 +94,8 @@ impl LstmCell {
             .zip(&self.bias)
             .map(|(row, b)| dot(row, &joined) + b)
             .collect();
-        let [input, forget, cell, output] = [0, 1, 2, 3].map(|g| &gates[g * self.hidden..][..self.hidden]);
+        let [input, forget, cell, output] =
+            [0, 1, 2, 3].map(|g| &gates[g * self.hidden..][..self.hidden]);
         for j in 0..self.hidden {
             c[j] = sigmoid(forget[j]) * c[j] + sigmoid(input[j]) * cell[j].tanh();
             h[j] = sigmoid(output[j]) * c[j].tanh();

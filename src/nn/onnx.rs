@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 
+use super::onnx_proto::{ModelProto, NodeProto, TensorProto};
 use half::f16;
 use prost::Message;
-use super::onnx_proto::{ModelProto, NodeProto, TensorProto};
 
 use super::layers::{Axis, BatchNorm, Conv};
 
@@ -79,7 +79,11 @@ impl OnnxParameters {
     }
 
     /// The values and shape of input `index` of `node`, widened to f32.
-    fn input(&self, node: &NodeProto, index: usize) -> Result<(Vec<f32>, Vec<usize>), InvalidModel> {
+    fn input(
+        &self,
+        node: &NodeProto,
+        index: usize,
+    ) -> Result<(Vec<f32>, Vec<usize>), InvalidModel> {
         let name = node
             .input
             .get(index)
