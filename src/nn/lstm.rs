@@ -37,7 +37,9 @@ impl LstmCell {
             bias_hh,
         } = parameters;
         let (rows, inputs, hidden) = match (&weight_ih.1[..], &weight_hh.1[..]) {
-            (&[rows, inputs], &[rows_hh, hidden]) if rows == rows_hh && rows == 4 * hidden => {
+            (&[rows, inputs], &[rows_hh, hidden])
+                if rows == rows_hh && rows == 4 * hidden && inputs > 0 && hidden > 0 =>
+            {
                 (rows, inputs, hidden)
             }
             (ih, hh) => {
@@ -142,13 +144,18 @@ mod tests {
 
     #[test]
     fn mismatched_shapes_are_rejected() {
-        let error = LstmCell::new(LstmParameters {
-            weight_ih: shaped(&[0.0; 8], &[4, 2]),
-            weight_hh: shaped(&[0.0; 8], &[4, 2]),
-            bias_ih: shaped(&[0.0; 4], &[4]),
-            bias_hh: shaped(&[0.0; 4], &[4]),
-        })
-        .unwrap_err();
-        assert!(error.0.contains("LSTM weights"), "{error:?}");
+        let cell = |ih: &[usize], hh: &[usize]| {
+            LstmCell::new(LstmParameters {
+                weight_ih: shaped(&vec![0.0; ih.iter().product()], ih),
+                weight_hh: shaped(&vec![0.0; hh.iter().product()], hh),
+                bias_ih: shaped(&[0.0; 4], &[4]),
+                bias_hh: shaped(&[0.0; 4], &[4]),
+            })
+        };
+        assert!(cell(&[4, 2], &[4, 1]).is_ok());
+        for (ih, hh) in [([4, 2], [4, 2]), ([4, 0], [4, 1]), ([0, 2], [0, 0])] {
+            let error = cell(&ih, &hh).unwrap_err();
+            assert!(error.0.contains("LSTM weights"), "{ih:?} {hh:?}: {error:?}");
+        }
     }
 }

@@ -107,7 +107,8 @@ impl OnnxParameters {
             .collect::<Result<Vec<usize>, _>>()
             .map_err(|_| invalid(format!("{name}: dimensions {:?}", proto.dims)))?;
         let values = widened(proto).map_err(|e| invalid(format!("{name}: {e}")))?;
-        if values.len() != shape.iter().product::<usize>() {
+        let expected = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        if expected != Some(values.len()) {
             return Err(invalid(format!(
                 "{name}: {} values for shape {shape:?}",
                 values.len()
@@ -168,6 +169,15 @@ impl OnnxParameters {
         if strides.contains(&0) || dilations.contains(&0) || kernel.contains(&0) {
             return Err(invalid(format!("{name}: zero stride, dilation or kernel")));
         }
+        if outputs == 0 || inputs == 0 {
+            return Err(invalid(format!("{name}: no input or output channels")));
+        }
+        let geometry = [strides, pads, dilations, kernel];
+        if geometry.iter().flatten().any(|&v| v > MAX_GEOMETRY) {
+            return Err(invalid(format!(
+                "{name}: geometry {geometry:?} out of range"
+            )));
+        }
         Ok(Conv {
             outputs,
             inputs,
@@ -203,6 +213,10 @@ impl OnnxParameters {
         Ok(BatchNorm::fold(&gamma, &beta, &mean, &var, epsilon))
     }
 }
+
+/// Largest stride, padding, dilation or kernel size accepted (far beyond any
+/// real model; keeps the arithmetic on input lengths from overflowing).
+const MAX_GEOMETRY: usize = 1 << 16;
 
 /// ONNX `TensorProto.DataType` codes of the element types weights come in.
 const FLOAT: i32 = 1;
