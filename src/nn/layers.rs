@@ -4,9 +4,28 @@
 /// Lanes of [`dot`]'s partial sums.
 const LANES: usize = 16;
 
-/// The dot product of two slices of equal length, summed in interleaved
-/// lanes that are then added pairwise (both steps become vector instructions).
+/// The dot product of two slices of equal length, summed in interleaved lanes
+/// (which the compiler turns into vector instructions; on x86-64 CPUs with
+/// AVX2 into 8-wide ones, with the same order of additions).
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU was just checked for AVX2.
+        return unsafe { dot_avx2(a, b) };
+    }
+    dot_in_lanes(a, b)
+}
+
+/// [`dot_in_lanes`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
+    dot_in_lanes(a, b)
+}
+
+/// The body of [`dot`], inlined into each instruction-set variant.
+#[inline(always)]
+fn dot_in_lanes(a: &[f32], b: &[f32]) -> f32 {
     debug_assert_eq!(a.len(), b.len(), "dot product of different lengths");
     let (a_lanes, b_lanes) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
     let tail: f32 = a_lanes
