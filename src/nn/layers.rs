@@ -1,6 +1,11 @@
 //! Convolution and batch norm over channel-major `[channels][height][width]`
 //! activations (a 1-D signal is an image of height 1).
 
+/// The logistic function.
+pub(crate) fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
 /// Lanes of [`dot`]'s partial sums.
 const LANES: usize = 16;
 

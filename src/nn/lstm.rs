@@ -1,7 +1,7 @@
 //! One step of an LSTM cell, with PyTorch's weight layout and gate order
 //! (input, forget, cell, output).
 
-use super::layers::dot;
+use super::layers::{dot, sigmoid};
 use super::onnx::InvalidModel;
 
 /// An LSTM cell: `hidden` units fed by `inputs` values per step.
@@ -103,11 +103,6 @@ impl LstmCell {
             h[j] = sigmoid(output[j]) * c[j].tanh();
         }
     }
-}
-
-/// The logistic function.
-pub(crate) fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@ use super::layers::{Axis, BatchNorm, Conv};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct InvalidModel(pub String);
 
-fn invalid(message: impl Into<String>) -> InvalidModel {
+/// An [`InvalidModel`] with this message.
+pub(crate) fn invalid(message: impl Into<String>) -> InvalidModel {
     InvalidModel(message.into())
 }
 

@@ -1,9 +1,9 @@
 //! Silero VAD v6 (16 kHz), written out from the ONNX export: a learned STFT,
 //! four convolutions, one LSTM step and a one-unit classifier per 32 ms.
 
-use crate::nn::layers::{Activation, Conv};
-use crate::nn::lstm::{LstmCell, LstmParameters, sigmoid};
-use crate::nn::onnx::{InvalidModel, OnnxParameters};
+use crate::nn::layers::{Activation, Conv, sigmoid};
+use crate::nn::lstm::{LstmCell, LstmParameters};
+use crate::nn::onnx::{InvalidModel, OnnxParameters, invalid};
 
 /// Prefix of every name in the 16 kHz graph of the export.
 const PREFIX: &str = "F0::If_0_then_branch__Inline_0__";
@@ -28,10 +28,6 @@ pub(super) struct SileroNetwork {
 pub(super) struct LstmState {
     h: Vec<f32>,
     c: Vec<f32>,
-}
-
-fn invalid(message: impl Into<String>) -> InvalidModel {
-    InvalidModel(message.into())
 }
 
 impl SileroNetwork {

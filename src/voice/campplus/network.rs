@@ -3,7 +3,7 @@
 //! layer — built from an ONNX export's parameters, run with plain loops and
 //! matrix products.
 
-use crate::nn::layers::{Activation, BatchNorm, Conv};
+use crate::nn::layers::{Activation, BatchNorm, Conv, sigmoid};
 use crate::nn::onnx::OnnxParameters;
 use crate::voice::{EMBEDDING_DIM, FBANK_BINS, VoiceError};
 
@@ -241,7 +241,7 @@ impl CamDenseLayer {
             .zip(mask.values.chunks_exact(mask.width))
         {
             for (segment_values, gate) in out.chunks_mut(segment).zip(gates) {
-                let gate = 1.0 / (1.0 + (-gate).exp());
+                let gate = sigmoid(*gate);
                 segment_values.iter_mut().for_each(|x| *x *= gate);
             }
         }
