@@ -44,6 +44,25 @@ mod native {
             });
         });
 
+        c.bench_function("vad: 3 s of audio in 100 ms messages", |b| {
+            let mut probs = Vec::with_capacity(100);
+            b.iter(|| {
+                let mut stream = models.vad.stream();
+                probs.clear();
+                for message in three_seconds.chunks(1_600) {
+                    stream.push(black_box(message), &mut probs);
+                }
+            });
+        });
+        c.bench_function("vad: 3 s of audio in one push", |b| {
+            let mut probs = Vec::with_capacity(100);
+            b.iter(|| {
+                let mut stream = models.vad.stream();
+                probs.clear();
+                stream.push(black_box(three_seconds), &mut probs);
+            });
+        });
+
         let fbank = Fbank::new();
         c.bench_function("fbank: 3 s of audio", |b| {
             b.iter(|| fbank.compute(black_box(three_seconds)))

@@ -6,46 +6,177 @@ pub(crate) fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// Lanes of [`dot`]'s partial sums.
-const LANES: usize = 16;
+/// Lanes of the partial sums of every dot product.
+const LANES: usize = 8;
 
-/// The dot product of two slices of equal length, summed in interleaved lanes
-/// (which the compiler turns into vector instructions; on x86-64 CPUs with
-/// AVX2 into 8-wide ones, with the same order of additions).
-pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+/// Every row of `rows` (each `depth` long) against every vector of `vectors`
+/// (each `depth` long, one after another): `out[r · n + v] = rows[r] · vectors[v]`
+/// for `n` vectors. Blocks of rows and vectors are multiplied together, so each
+/// value loaded serves several products and a batch of vectors costs little
+/// more memory traffic than one. Every product is summed the same way
+/// whatever the block (in [`LANES`] interleaved lanes, which the compiler
+/// turns into vector instructions; with AVX2 on x86-64 CPUs that have it), so
+/// a value never depends on the batch it was computed in.
+pub(crate) fn dot_rows(rows: &[f32], vectors: &[f32], depth: usize, out: &mut Vec<f32>) {
+    out.clear();
+    if depth == 0 {
+        return;
+    }
+    out.resize(rows.len() / depth * (vectors.len() / depth), 0.0);
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU was just checked for AVX2.
-        return unsafe { dot_avx2(a, b) };
+        return unsafe { dot_rows_avx2(rows, vectors, depth, out) };
     }
-    dot_in_lanes(a, b)
+    dot_rows_in_blocks(rows, vectors, depth, out);
 }
 
-/// [`dot_in_lanes`] compiled for AVX2.
+/// [`dot_rows_in_blocks`] compiled for AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
-    dot_in_lanes(a, b)
+unsafe fn dot_rows_avx2(rows: &[f32], vectors: &[f32], depth: usize, out: &mut [f32]) {
+    dot_rows_in_blocks(rows, vectors, depth, out);
 }
 
-/// The body of [`dot`], inlined into each instruction-set variant.
+/// The body of [`dot_rows`]: two rows by four vectors at a time where there
+/// are four vectors left, else four rows by one vector; the rest one by one.
 #[inline(always)]
-fn dot_in_lanes(a: &[f32], b: &[f32]) -> f32 {
-    debug_assert_eq!(a.len(), b.len(), "dot product of different lengths");
-    let (a_lanes, b_lanes) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let tail: f32 = a_lanes
-        .remainder()
-        .iter()
-        .zip(b_lanes.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    let mut sums = [0.0f32; LANES];
-    for (x, y) in a_lanes.zip(b_lanes) {
-        for lane in 0..LANES {
-            sums[lane] += x[lane] * y[lane];
+fn dot_rows_in_blocks(rows: &[f32], vectors: &[f32], depth: usize, out: &mut [f32]) {
+    let count = vectors.len() / depth;
+    let rows: Vec<&[f32]> = rows.chunks_exact(depth).collect();
+    let vectors: Vec<&[f32]> = vectors.chunks_exact(depth).collect();
+    let mut store = |r: usize, v: usize, value: f32| out[r * count + v] = value;
+    let quads = count / 4 * 4;
+    let pairs = rows.len() / 2 * 2;
+    for v in (0..quads).step_by(4) {
+        let four = [vectors[v], vectors[v + 1], vectors[v + 2], vectors[v + 3]];
+        for r in (0..pairs).step_by(2) {
+            for (i, values) in two_by_four([rows[r], rows[r + 1]], four).iter().enumerate() {
+                (0..4).for_each(|k| store(r + i, v + k, values[k]));
+            }
+        }
+        for (r, row) in rows.iter().enumerate().skip(pairs) {
+            (0..4).for_each(|k| store(r, v + k, one_by_one(row, four[k])));
         }
     }
-    sums.iter().sum::<f32>() + tail
+    let fours = rows.len() / 4 * 4;
+    for (v, vector) in vectors.iter().enumerate().skip(quads) {
+        for r in (0..fours).step_by(4) {
+            let four = [rows[r], rows[r + 1], rows[r + 2], rows[r + 3]];
+            for (i, value) in four_by_one(four, vector).into_iter().enumerate() {
+                store(r + i, v, value);
+            }
+        }
+        for (r, row) in rows.iter().enumerate().skip(fours) {
+            store(r, v, one_by_one(row, vector));
+        }
+    }
+}
+
+/// `x` as whole chunks of [`LANES`] values, the first `chunks` of them.
+#[inline(always)]
+fn lanes(x: &[f32], chunks: usize) -> &[[f32; LANES]] {
+    &x.as_chunks::<LANES>().0[..chunks]
+}
+
+/// `sums[lane] += x[lane] · y[lane]` for every lane.
+#[inline(always)]
+fn add_lane_products(sums: &mut [f32; LANES], x: &[f32; LANES], y: &[f32; LANES]) {
+    for lane in 0..LANES {
+        sums[lane] += x[lane] * y[lane];
+    }
+}
+
+/// A dot product from the lane sums of its whole chunks, adding the tail.
+/// Kept out of line: inlined eight times, it crowds the accumulators of the
+/// blocks out of their registers.
+#[inline(never)]
+fn finish(sums: [f32; LANES], x: &[f32], y: &[f32]) -> f32 {
+    let done = x.len() / LANES * LANES;
+    let tail = x[done..].iter().zip(&y[done..]).map(|(x, y)| x * y);
+    sum_lanes(sums) + tail.sum::<f32>()
+}
+
+/// One row by one vector.
+#[inline(always)]
+fn one_by_one(row: &[f32], vector: &[f32]) -> f32 {
+    let chunks = row.len() / LANES;
+    let mut sums = [0.0f32; LANES];
+    for (x, y) in lanes(row, chunks).iter().zip(lanes(vector, chunks)) {
+        add_lane_products(&mut sums, x, y);
+    }
+    finish(sums, row, vector)
+}
+
+/// Four rows by one vector. The accumulators are separate variables, not an
+/// array, so that the compiler keeps each in a register.
+#[inline(always)]
+fn four_by_one(rows: [&[f32]; 4], vector: &[f32]) -> [f32; 4] {
+    let chunks = vector.len() / LANES;
+    let [r0, r1, r2, r3] = rows.map(|row| lanes(row, chunks));
+    let v = lanes(vector, chunks);
+    let [mut s0, mut s1, mut s2, mut s3] = [[0.0f32; LANES]; 4];
+    for i in 0..chunks {
+        add_lane_products(&mut s0, &r0[i], &v[i]);
+        add_lane_products(&mut s1, &r1[i], &v[i]);
+        add_lane_products(&mut s2, &r2[i], &v[i]);
+        add_lane_products(&mut s3, &r3[i], &v[i]);
+    }
+    [
+        finish(s0, rows[0], vector),
+        finish(s1, rows[1], vector),
+        finish(s2, rows[2], vector),
+        finish(s3, rows[3], vector),
+    ]
+}
+
+/// Two rows by four vectors (eight accumulators, as [`four_by_one`]).
+#[inline(always)]
+fn two_by_four(rows: [&[f32]; 2], vectors: [&[f32]; 4]) -> [[f32; 4]; 2] {
+    let chunks = rows[0].len() / LANES;
+    let [r0, r1] = rows.map(|row| lanes(row, chunks));
+    let [v0, v1, v2, v3] = vectors.map(|vector| lanes(vector, chunks));
+    let [mut s00, mut s01, mut s02, mut s03] = [[0.0f32; LANES]; 4];
+    let [mut s10, mut s11, mut s12, mut s13] = [[0.0f32; LANES]; 4];
+    for i in 0..chunks {
+        add_lane_products(&mut s00, &r0[i], &v0[i]);
+        add_lane_products(&mut s01, &r0[i], &v1[i]);
+        add_lane_products(&mut s02, &r0[i], &v2[i]);
+        add_lane_products(&mut s03, &r0[i], &v3[i]);
+        add_lane_products(&mut s10, &r1[i], &v0[i]);
+        add_lane_products(&mut s11, &r1[i], &v1[i]);
+        add_lane_products(&mut s12, &r1[i], &v2[i]);
+        add_lane_products(&mut s13, &r1[i], &v3[i]);
+    }
+    let [x0, x1] = rows;
+    let [y0, y1, y2, y3] = vectors;
+    [
+        [
+            finish(s00, x0, y0),
+            finish(s01, x0, y1),
+            finish(s02, x0, y2),
+            finish(s03, x0, y3),
+        ],
+        [
+            finish(s10, x1, y0),
+            finish(s11, x1, y1),
+            finish(s12, x1, y2),
+            finish(s13, x1, y3),
+        ],
+    ]
+}
+
+/// The sum of the lanes, added pairwise (a tree the compiler vectorizes).
+#[inline(always)]
+fn sum_lanes(mut lanes: [f32; LANES]) -> f32 {
+    let mut width = LANES / 2;
+    while width > 0 {
+        for lane in 0..width {
+            lanes[lane] += lanes[lane + width];
+        }
+        width /= 2;
+    }
+    lanes[0]
 }
 
 /// Multiplies `a` (`m × k`, row-major) by `b` (`k × n`, row-major) into `c`
@@ -251,50 +382,83 @@ impl Conv {
         output
     }
 
-    /// Convolves like [`Self::apply`], one dot product per output value: for
-    /// outputs of a few positions, where packing the weights for a matrix
-    /// product would cost more than the product itself.
-    pub fn apply_to_few(&self, input: &Activation) -> Activation {
-        assert!(input.channels >= self.inputs, "too few input channels");
+    /// Convolves each of `inputs` (all of one shape) like [`Self::apply`], one
+    /// dot product per output value: for outputs of a few positions, where
+    /// packing the weights for a matrix product would cost more than the
+    /// product itself. Each weight is read once for the whole batch.
+    pub fn apply_to_each(&self, inputs: &[Activation]) -> Vec<Activation> {
+        let Some(first) = inputs.first() else {
+            return Vec::new();
+        };
+        assert!(first.channels >= self.inputs, "too few input channels");
         let (height, width) = self
-            .output_size(input.height, input.width)
+            .output_size(first.height, first.width)
             .expect("input smaller than the kernel");
         let depth = self.inputs * self.rows.kernel * self.columns.kernel;
-        let patches = self.patches(input, height, width);
-        let mut output = Activation::zeros(self.outputs, height, width);
-        let planes = output.values.chunks_exact_mut(height * width);
-        for (o, (plane, weights)) in planes.zip(self.weights.chunks_exact(depth)).enumerate() {
-            let bias = self.bias.as_ref().map_or(0.0, |b| b[o]);
-            for (value, patch) in plane.iter_mut().zip(patches.chunks_exact(depth)) {
-                *value = dot(weights, patch) + bias;
-            }
+        let positions = height * width;
+        let mut patches = Vec::with_capacity(inputs.len() * positions * depth);
+        for input in inputs {
+            assert!(
+                (input.channels, input.height, input.width)
+                    == (first.channels, first.height, first.width),
+                "batched inputs of different shapes"
+            );
+            self.push_patches(input, height, width, &mut patches);
         }
-        output
+        let mut products = Vec::new();
+        dot_rows(&self.weights, &patches, depth, &mut products);
+        let columns = inputs.len() * positions;
+        (0..inputs.len())
+            .map(|i| {
+                let mut output = Activation::zeros(self.outputs, height, width);
+                let planes = output.values.chunks_exact_mut(positions);
+                for (o, plane) in planes.enumerate() {
+                    let bias = self.bias.as_ref().map_or(0.0, |b| b[o]);
+                    let computed = &products[o * columns + i * positions..][..positions];
+                    for (value, product) in plane.iter_mut().zip(computed) {
+                        *value = product + bias;
+                    }
+                }
+                output
+            })
+            .collect()
     }
 
-    /// The input patch of every output position, one after another, each laid
-    /// out like a filter of the weights (`[in][kh][kw]`).
-    fn patches(&self, input: &Activation, height: usize, width: usize) -> Vec<f32> {
-        let depth = self.inputs * self.rows.kernel * self.columns.kernel;
-        let mut patches = Vec::with_capacity(height * width * depth);
+    /// Appends the input patch of every output position, one after another,
+    /// each laid out like a filter of the weights (`[in][kh][kw]`).
+    fn push_patches(
+        &self,
+        input: &Activation,
+        height: usize,
+        width: usize,
+        patches: &mut Vec<f32>,
+    ) {
         for r in 0..height {
             for c in 0..width {
                 for channel in 0..self.inputs {
                     let plane = input.channel(channel);
                     for kr in 0..self.rows.kernel {
-                        let row = self.rows.source(r, kr, input.height);
-                        for kc in 0..self.columns.kernel {
-                            let column = self.columns.source(c, kc, input.width);
-                            patches.push(match (row, column) {
-                                (Some(row), Some(column)) => plane[row * input.width + column],
-                                _ => 0.0,
-                            });
+                        let kernel = self.columns.kernel;
+                        let Some(row) = self.rows.source(r, kr, input.height) else {
+                            patches.resize(patches.len() + kernel, 0.0);
+                            continue;
+                        };
+                        let source = &plane[row * input.width..][..input.width];
+                        let first = (c * self.columns.stride).checked_sub(self.columns.padding);
+                        match first.and_then(|first| source.get(first..first + kernel)) {
+                            Some(taps) if self.columns.dilation == 1 => {
+                                patches.extend_from_slice(taps);
+                            }
+                            _ => patches.extend((0..kernel).map(|kc| {
+                                self.columns
+                                    .source(c, kc, input.width)
+                                    .map_or(0.0, |column| source[column])
+                            })),
                         }
                     }
                 }
             }
         }
-        patches
     }
 
     /// Writes the input patches of the output rows `rows` (each `out_width`
@@ -457,8 +621,19 @@ mod tests {
             width,
             values: pseudo_random(inputs * height * width, 3),
         };
-        let slow = naive(&conv, &input);
-        for fast in [conv.apply(&input), conv.apply_to_few(&input)] {
+        let other = Activation {
+            values: pseudo_random(inputs * height * width, 4),
+            ..input.clone()
+        };
+        let batch = conv.apply_to_each(&[input.clone(), other.clone()]);
+        assert_eq!(batch[0], conv.apply_to_each(std::slice::from_ref(&input))[0]);
+        let unfolded = conv.apply(&input);
+        for (fast, of) in [
+            (&unfolded, &input),
+            (&batch[0], &input),
+            (&batch[1], &other),
+        ] {
+            let slow = naive(&conv, of);
             assert_eq!((fast.height, fast.width), (slow.height, slow.width));
             let diff = fast
                 .values
@@ -471,12 +646,44 @@ mod tests {
     }
 
     #[test]
-    fn dot_product_sums_every_lane_and_the_tail() {
+    fn dot_products_sum_every_lane_and_the_tail() {
         let a: Vec<f32> = (1..=11).map(|i| i as f32).collect();
-        let b = vec![2.0; 11];
+        let mut out = Vec::new();
+        dot_rows(&a, &[2.0; 11], 11, &mut out);
         // 2 (1 + … + 11) = 132
-        assert_eq!(dot(&a, &b), 132.0);
-        assert_eq!(dot(&a[..3], &b[..3]), 12.0);
+        assert_eq!(out, [132.0]);
+        dot_rows(&a[..3], &[2.0; 3], 3, &mut out);
+        assert_eq!(out, [12.0]);
+    }
+
+    #[test]
+    fn dot_products_do_not_depend_on_their_batch() {
+        let depth = 21;
+        let rows = pseudo_random(5 * depth, 7);
+        let vectors = pseudo_random(9 * depth, 8);
+        let mut all = Vec::new();
+        dot_rows(&rows, &vectors, depth, &mut all);
+        assert_eq!(all.len(), 5 * 9);
+        for (r, row) in rows.chunks(depth).enumerate() {
+            for (v, vector) in vectors.chunks(depth).enumerate() {
+                let exact: f64 = row.iter().zip(vector).map(|(x, y)| f64::from(x * y)).sum();
+                assert!((f64::from(all[r * 9 + v]) - exact).abs() < 1e-5);
+            }
+        }
+        let mut part = Vec::new();
+        for count in 1..9 {
+            for first in [0, 9 - count] {
+                let batch = &vectors[first * depth..(first + count) * depth];
+                for row_count in 1..=5 {
+                    dot_rows(&rows[..row_count * depth], batch, depth, &mut part);
+                    for r in 0..row_count {
+                        for v in 0..count {
+                            assert_eq!(part[r * count + v], all[r * 9 + first + v]);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! One step of an LSTM cell, with PyTorch's weight layout and gate order
 //! (input, forget, cell, output).
 
-use super::layers::{dot, sigmoid};
+use super::layers::{dot_rows, sigmoid};
 use super::onnx::InvalidModel;
 
 /// An LSTM cell: `hidden` units fed by `inputs` values per step.
@@ -9,8 +9,10 @@ use super::onnx::InvalidModel;
 pub(crate) struct LstmCell {
     inputs: usize,
     hidden: usize,
-    /// `4 hidden` rows of `[weight_ih row | weight_hh row]`.
-    weights: Vec<f32>,
+    /// `4 hidden × inputs`: the input's share of the gates.
+    weight_ih: Vec<f32>,
+    /// `4 hidden × hidden`: the previous hidden state's share.
+    weight_hh: Vec<f32>,
     /// `bias_ih + bias_hh`, one per row.
     bias: Vec<f32>,
 }
@@ -51,13 +53,6 @@ impl LstmCell {
         if bias_ih.0.len() != rows || bias_hh.0.len() != rows {
             return Err(InvalidModel(format!("LSTM biases not of length {rows}")));
         }
-        let weights = weight_ih
-            .0
-            .chunks_exact(inputs)
-            .zip(weight_hh.0.chunks_exact(hidden))
-            .flat_map(|(ih, hh)| ih.iter().chain(hh))
-            .copied()
-            .collect();
         let bias = bias_ih
             .0
             .iter()
@@ -67,7 +62,8 @@ impl LstmCell {
         Ok(Self {
             inputs,
             hidden,
-            weights,
+            weight_ih: weight_ih.0,
+            weight_hh: weight_hh.0,
             bias,
         })
     }
@@ -82,25 +78,32 @@ impl LstmCell {
         self.hidden
     }
 
-    /// Advances the hidden state `h` and cell state `c` by one step of `x`.
-    pub fn step(&self, x: &[f32], h: &mut [f32], c: &mut [f32]) {
-        assert_eq!(x.len(), self.inputs, "LSTM input length");
+    /// Runs one step per input of `steps` (each `inputs` long, one after
+    /// another), advancing the hidden state `h` and cell state `c`, and calls
+    /// `each` with `h` after every step. The inputs' share of the gates is
+    /// computed for all steps at once, reading those weights once.
+    pub fn run(&self, steps: &[f32], h: &mut [f32], c: &mut [f32], mut each: impl FnMut(&[f32])) {
+        assert_eq!(steps.len() % self.inputs, 0, "LSTM input length");
         assert!(
             h.len() == self.hidden && c.len() == self.hidden,
             "LSTM state length"
         );
-        let joined: Vec<f32> = x.iter().chain(h.iter()).copied().collect();
-        let gates: Vec<f32> = self
-            .weights
-            .chunks_exact(joined.len())
-            .zip(&self.bias)
-            .map(|(row, b)| dot(row, &joined) + b)
-            .collect();
-        let [input, forget, cell, output] =
-            [0, 1, 2, 3].map(|g| &gates[g * self.hidden..][..self.hidden]);
-        for j in 0..self.hidden {
-            c[j] = sigmoid(forget[j]) * c[j] + sigmoid(input[j]) * cell[j].tanh();
-            h[j] = sigmoid(output[j]) * c[j].tanh();
+        let count = steps.len() / self.inputs;
+        let mut from_inputs = Vec::new();
+        dot_rows(&self.weight_ih, steps, self.inputs, &mut from_inputs);
+        let mut gates = Vec::with_capacity(4 * self.hidden);
+        for step in 0..count {
+            dot_rows(&self.weight_hh, h, self.hidden, &mut gates);
+            for (g, (gate, bias)) in gates.iter_mut().zip(&self.bias).enumerate() {
+                *gate += from_inputs[g * count + step] + bias;
+            }
+            let [input, forget, cell, output] =
+                [0, 1, 2, 3].map(|g| &gates[g * self.hidden..][..self.hidden]);
+            for j in 0..self.hidden {
+                c[j] = sigmoid(forget[j]) * c[j] + sigmoid(input[j]) * cell[j].tanh();
+                h[j] = sigmoid(output[j]) * c[j].tanh();
+            }
+            each(h);
         }
     }
 }
@@ -132,9 +135,37 @@ mod tests {
         let c1 = f * c0 + i * g;
         let h1 = o * c1.tanh();
         let (mut h, mut c) = ([h0], [c0]);
-        cell.step(&[x], &mut h, &mut c);
+        let mut reported = Vec::new();
+        cell.run(&[x], &mut h, &mut c, |h| reported.extend_from_slice(h));
         assert!((c[0] - c1).abs() < 1e-6, "c {} against {c1}", c[0]);
         assert!((h[0] - h1).abs() < 1e-6, "h {} against {h1}", h[0]);
+        assert_eq!(reported, h);
+    }
+
+    #[test]
+    fn a_run_of_steps_equals_the_steps_one_at_a_time() {
+        let values = |n: usize, scale: f32| (0..n).map(|i| (i as f32 * scale).sin()).collect();
+        let (inputs, hidden) = (3, 2);
+        let cell = LstmCell::new(LstmParameters {
+            weight_ih: (values(8 * inputs, 0.7), vec![4 * hidden, inputs]),
+            weight_hh: (values(8 * hidden, 1.3), vec![4 * hidden, hidden]),
+            bias_ih: (values(4 * hidden, 0.4), vec![4 * hidden]),
+            bias_hh: (values(4 * hidden, 2.1), vec![4 * hidden]),
+        })
+        .unwrap();
+        let steps: Vec<f32> = values(5 * inputs, 0.9);
+        let (mut h, mut c) = (vec![0.1, -0.2], vec![0.3, 0.0]);
+        let mut together = Vec::new();
+        cell.run(&steps, &mut h, &mut c, |h| together.extend_from_slice(h));
+        let (mut h1, mut c1) = (vec![0.1, -0.2], vec![0.3, 0.0]);
+        let mut one_by_one = Vec::new();
+        for step in steps.chunks(inputs) {
+            cell.run(step, &mut h1, &mut c1, |h| one_by_one.extend_from_slice(h));
+        }
+        assert_eq!(together.len(), 5 * hidden);
+        assert_eq!(together, one_by_one);
+        assert_eq!((h, c), (h1, c1));
+        assert_ne!(together[..hidden], together[hidden..2 * hidden]);
     }
 
     #[test]

@@ -15,6 +15,8 @@ pub const MODEL_FRAME_SAMPLES: usize = 512;
 const CONTEXT_SAMPLES: usize = 64;
 /// Samples the network sees per call.
 const WINDOW_SAMPLES: usize = CONTEXT_SAMPLES + MODEL_FRAME_SAMPLES;
+/// Most frames run through the network together (bounding its buffers).
+const MAX_BATCH_FRAMES: usize = 32;
 
 /// The Silero VAD model, read once; cheap to clone and share across threads.
 #[derive(Clone)]
@@ -38,13 +40,12 @@ impl SileroModel {
         SileroStream {
             state: self.network.initial_state(),
             network: Arc::clone(&self.network),
-            window: vec![0.0; WINDOW_SAMPLES],
-            filled: 0,
+            pending: vec![0.0; CONTEXT_SAMPLES],
         }
     }
 }
 
-/// Per-stream Silero state: the recurrent state and the 64-sample context.
+/// Per-stream Silero state: the recurrent state and the samples not yet run.
 ///
 /// Chunking contract: [`Self::push`] takes any number of 16 kHz samples and
 /// emits one probability per complete 512-sample frame, independent of how
@@ -52,26 +53,26 @@ impl SileroModel {
 pub struct SileroStream {
     network: Arc<SileroNetwork>,
     state: LstmState,
-    /// Context (64 samples) followed by the frame being filled (512 samples).
-    window: Vec<f32>,
-    filled: usize,
+    /// The last 64 samples of the previous frame, then the samples of the
+    /// frame being filled.
+    pending: Vec<f32>,
 }
 
 impl SileroStream {
-    /// Feeds samples; appends the speech probability of every completed frame.
+    /// Feeds samples; appends the speech probability of every completed
+    /// frame. The frames completed by one call run through the network
+    /// together, up to [`MAX_BATCH_FRAMES`] at a time.
     pub fn push(&mut self, samples: &[f32], probs: &mut Vec<f32>) {
-        let mut rest = samples;
-        while !rest.is_empty() {
-            let take = (MODEL_FRAME_SAMPLES - self.filled).min(rest.len());
-            let at = CONTEXT_SAMPLES + self.filled;
-            self.window[at..at + take].copy_from_slice(&rest[..take]);
-            self.filled += take;
-            rest = &rest[take..];
-            if self.filled == MODEL_FRAME_SAMPLES {
-                probs.push(self.network.run(&self.window, &mut self.state));
-                self.window.copy_within(MODEL_FRAME_SAMPLES.., 0);
-                self.filled = 0;
-            }
+        self.pending.extend_from_slice(samples);
+        let frames = (self.pending.len() - CONTEXT_SAMPLES) / MODEL_FRAME_SAMPLES;
+        let starts: Vec<usize> = (0..frames).map(|k| k * MODEL_FRAME_SAMPLES).collect();
+        for batch in starts.chunks(MAX_BATCH_FRAMES) {
+            let windows: Vec<&[f32]> = batch
+                .iter()
+                .map(|&start| &self.pending[start..start + WINDOW_SAMPLES])
+                .collect();
+            self.network.run(&windows, &mut self.state, probs);
         }
+        self.pending.drain(..frames * MODEL_FRAME_SAMPLES);
     }
 }

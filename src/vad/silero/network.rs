@@ -94,47 +94,60 @@ impl SileroNetwork {
         }
     }
 
-    /// The speech probability of `window` (the previous frame's last samples,
-    /// then the new frame), advancing `state`.
-    pub fn run(&self, window: &[f32], state: &mut LstmState) -> f32 {
-        let mut features = self.magnitudes(window);
+    /// Appends the speech probability of each of `windows` (each the
+    /// previous frame's last samples, then a new frame), in order, advancing
+    /// `state`. The convolutions run on all windows at once.
+    pub fn run(&self, windows: &[&[f32]], state: &mut LstmState, probs: &mut Vec<f32>) {
+        let signals: Vec<Activation> = windows.iter().map(|w| reflected(w)).collect();
+        let mut features: Vec<Activation> = self
+            .stft
+            .apply_to_each(&signals)
+            .iter()
+            .map(magnitudes)
+            .collect();
         for conv in &self.encoder {
-            features = conv.apply_to_few(&features);
-            features.relu();
+            features = conv.apply_to_each(&features);
+            features.iter_mut().for_each(Activation::relu);
         }
-        self.lstm.step(&features.values, &mut state.h, &mut state.c);
-        let hidden = Activation {
-            channels: state.h.len(),
-            height: 1,
-            width: 1,
-            values: state.h.iter().map(|h| h.max(0.0)).collect(),
-        };
-        sigmoid(self.classifier.apply_to_few(&hidden).values[0])
+        let steps: Vec<f32> = features.into_iter().flat_map(|f| f.values).collect();
+        self.lstm.run(&steps, &mut state.h, &mut state.c, |h| {
+            let hidden = Activation {
+                channels: h.len(),
+                height: 1,
+                width: 1,
+                values: h.iter().map(|h| h.max(0.0)).collect(),
+            };
+            let logit = self.classifier.apply_to_each(&[hidden])[0].values[0];
+            probs.push(sigmoid(logit));
+        });
     }
+}
 
-    /// The magnitude spectrum of `window`, reflected at its end.
-    fn magnitudes(&self, window: &[f32]) -> Activation {
-        let mut padded = Vec::with_capacity(window.len() + REFLECTED_SAMPLES);
-        padded.extend_from_slice(window);
-        padded.extend(window.iter().rev().skip(1).take(REFLECTED_SAMPLES));
-        let signal = Activation {
-            channels: 1,
-            height: 1,
-            width: padded.len(),
-            values: padded,
-        };
-        let spectrum = self.stft.apply_to_few(&signal);
-        let bins = spectrum.channels / 2;
-        let (real, imaginary) = spectrum.values.split_at(bins * spectrum.width);
-        Activation {
-            channels: bins,
-            height: 1,
-            width: spectrum.width,
-            values: real
-                .iter()
-                .zip(imaginary)
-                .map(|(re, im)| (re * re + im * im).sqrt())
-                .collect(),
-        }
+/// `window` as a one-channel signal, its end mirrored (the model's padding).
+fn reflected(window: &[f32]) -> Activation {
+    let mut padded = Vec::with_capacity(window.len() + REFLECTED_SAMPLES);
+    padded.extend_from_slice(window);
+    padded.extend(window.iter().rev().skip(1).take(REFLECTED_SAMPLES));
+    Activation {
+        channels: 1,
+        height: 1,
+        width: padded.len(),
+        values: padded,
+    }
+}
+
+/// The magnitudes of a spectrum given as real parts, then imaginary parts.
+fn magnitudes(spectrum: &Activation) -> Activation {
+    let bins = spectrum.channels / 2;
+    let (real, imaginary) = spectrum.values.split_at(bins * spectrum.width);
+    Activation {
+        channels: bins,
+        height: 1,
+        width: spectrum.width,
+        values: real
+            .iter()
+            .zip(imaginary)
+            .map(|(re, im)| (re * re + im * im).sqrt())
+            .collect(),
     }
 }
