@@ -1,6 +1,8 @@
 //! Convolution and batch norm over channel-major `[channels][height][width]`
 //! activations (a 1-D signal is an image of height 1).
 
+use std::mem::MaybeUninit;
+
 /// The logistic function.
 pub(crate) fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
@@ -180,11 +182,12 @@ fn sum_lanes(mut lanes: [f32; LANES]) -> f32 {
 }
 
 /// Multiplies `a` (`m × k`, row-major) by `b` (`k × n`, row-major) into `c`
-/// (`m × n` with a row stride of `c_row_stride`), overwriting it.
+/// (`m × n` with a row stride of `c_row_stride`), writing every one of those
+/// `m × n` values (so `c` need not be initialized).
 fn matmul(
     a: &[f32],
     b: &[f32],
-    c: &mut [f32],
+    c: &mut [MaybeUninit<f32>],
     (m, k, n): (usize, usize, usize),
     c_row_stride: usize,
 ) {
@@ -197,7 +200,8 @@ fn matmul(
         "matmul output too short"
     );
     // SAFETY: the asserts above keep every index the kernel derives from
-    // these sizes and strides inside the three slices.
+    // these sizes and strides inside the three slices; with β = 0 the kernel
+    // only writes `c`, never reads it.
     unsafe {
         matrixmultiply::sgemm(
             m,
@@ -211,7 +215,7 @@ fn matmul(
             n as isize,
             1,
             0.0,
-            c.as_mut_ptr(),
+            c.as_mut_ptr().cast::<f32>(),
             c_row_stride as isize,
             1,
         );
@@ -353,13 +357,14 @@ impl Conv {
         let (height, width) = self
             .output_size(input.height, input.width)
             .expect("input smaller than the kernel");
-        let mut output = Activation::zeros(self.outputs, height, width);
         let positions = height * width;
         let depth = self.inputs * self.rows.kernel * self.columns.kernel;
+        let mut values = Vec::with_capacity(self.outputs * positions);
+        let output_values = &mut values.spare_capacity_mut()[..self.outputs * positions];
         if self.is_pointwise() {
             let used = &input.values[..self.inputs * input.plane()];
             let shape = (self.outputs, depth, positions);
-            matmul(&self.weights, used, &mut output.values, shape, positions);
+            matmul(&self.weights, used, output_values, shape, positions);
         } else {
             let rows_per_product = (COLUMNS_PER_PRODUCT / width).max(1);
             let mut unfolded = Vec::new();
@@ -368,10 +373,19 @@ impl Conv {
                 let count = rows.len() * width;
                 self.unfold(input, width, rows, &mut unfolded);
                 let shape = (self.outputs, depth, count);
-                let out = &mut output.values[first_row * width..];
+                let out = &mut output_values[first_row * width..];
                 matmul(&self.weights, &unfolded, out, shape, positions);
             }
         }
+        // SAFETY: the products above wrote every output value: all channels
+        // of the positions of every group of rows, and the groups cover all.
+        unsafe { values.set_len(self.outputs * positions) };
+        let mut output = Activation {
+            channels: self.outputs,
+            height,
+            width,
+            values,
+        };
         if let Some(bias) = &self.bias {
             output
                 .values
@@ -462,7 +476,8 @@ impl Conv {
     }
 
     /// Writes the input patches of the output rows `rows` (each `out_width`
-    /// wide) as the columns of a `depth × positions` matrix (im2col).
+    /// wide) as the columns of a `depth × positions` matrix (im2col). Every
+    /// value is written once, the padding's zeros included.
     fn unfold(
         &self,
         input: &Activation,
@@ -470,33 +485,29 @@ impl Conv {
         rows: std::ops::Range<usize>,
         unfolded: &mut Vec<f32>,
     ) {
-        let count = rows.len() * out_width;
         unfolded.clear();
-        unfolded.resize(
-            self.inputs * self.rows.kernel * self.columns.kernel * count,
-            0.0,
-        );
-        let mut destinations = unfolded.chunks_exact_mut(count);
+        let zeros = |unfolded: &mut Vec<f32>, n: usize| unfolded.resize(unfolded.len() + n, 0.0);
         for channel in 0..self.inputs {
             let plane = input.channel(channel);
             for kr in 0..self.rows.kernel {
                 for kc in 0..self.columns.kernel {
-                    let destination = destinations.next().expect("one row per tap");
                     let valid = self.columns.valid_outputs(kc, input.width, out_width);
-                    for (r, out_row) in rows.clone().zip(destination.chunks_exact_mut(out_width)) {
+                    for r in rows.clone() {
                         let Some(source_row) = self.rows.source(r, kr, input.height) else {
+                            zeros(unfolded, out_width);
                             continue;
                         };
                         let source = &plane[source_row * input.width..][..input.width];
                         let first = valid.start * self.columns.stride + kc * self.columns.dilation
                             - self.columns.padding;
-                        let out = &mut out_row[valid.clone()];
+                        zeros(unfolded, valid.start);
                         if self.columns.stride == 1 {
-                            out.copy_from_slice(&source[first..first + out.len()]);
+                            unfolded.extend_from_slice(&source[first..first + valid.len()]);
                         } else {
                             let taken = source[first..].iter().step_by(self.columns.stride);
-                            out.iter_mut().zip(taken).for_each(|(o, x)| *o = *x);
+                            unfolded.extend(taken.take(valid.len()));
                         }
+                        zeros(unfolded, out_width - valid.end);
                     }
                 }
             }
@@ -626,7 +637,10 @@ mod tests {
             ..input.clone()
         };
         let batch = conv.apply_to_each(&[input.clone(), other.clone()]);
-        assert_eq!(batch[0], conv.apply_to_each(std::slice::from_ref(&input))[0]);
+        assert_eq!(
+            batch[0],
+            conv.apply_to_each(std::slice::from_ref(&input))[0]
+        );
         let unfolded = conv.apply(&input);
         for (fast, of) in [
             (&unfolded, &input),

@@ -193,6 +193,8 @@ impl CamPlusNetwork {
         let mut x = self.tdnn.apply(&x);
         x.relu();
         for (layers, transit) in &self.blocks {
+            let added: usize = layers.iter().map(|layer| layer.local.outputs).sum();
+            x.values.reserve(added * x.width);
             for layer in layers {
                 let new = layer.apply(&x, self.segment);
                 x.values.extend(new.values);
