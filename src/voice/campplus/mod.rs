@@ -37,11 +37,7 @@ impl CamPlusModel {
     /// The raw (not normalized) embedding of exactly these features.
     pub fn embed(&self, features: &Features) -> Result<Vec<f32>, VoiceError> {
         let frames = features.frames();
-        if self.network.pooled_frames(frames) < 2 {
-            return Err(VoiceError::Inference(format!(
-                "{frames} feature frames are too few for an embedding"
-            )));
-        }
+        self.network.check_frames(frames)?;
         debug_assert_eq!(features.values.len(), frames * FBANK_BINS);
         Ok(self.network.embed(&features.values, frames))
     }

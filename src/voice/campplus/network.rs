@@ -169,17 +169,59 @@ impl CamPlusNetwork {
         link("embedding norm", EMBEDDING_DIM, self.dense_norm.channels())
     }
 
-    /// Frames the front end and the TDNN turn `frames` input frames into.
-    pub fn pooled_frames(&self, frames: usize) -> usize {
-        self.tdnn
-            .output_size(1, frames)
-            .map_or(0, |(_, width)| width)
+    /// Checks, without computing anything, that `frames` input frames pass
+    /// through every layer: each convolution has room for its kernel, the two
+    /// paths of every residual block and every dense layer's output keep the
+    /// sizes they are added or joined to, and at least two frames reach the
+    /// statistics pooling. A model whose layers do not fit together is an
+    /// `InvalidModel`; too few frames, `Inference`.
+    pub fn check_frames(&self, frames: usize) -> Result<(), VoiceError> {
+        let too_few = || {
+            VoiceError::Inference(format!(
+                "{frames} feature frames are too few for an embedding"
+            ))
+        };
+        let size = |conv: &Conv, (height, width): (usize, usize)| {
+            conv.output_size(height, width).ok_or_else(too_few)
+        };
+        let mut shape = size(&self.head_in, (FBANK_BINS, frames))?;
+        for block in &self.head_blocks {
+            let out = size(&block.conv2, size(&block.conv1, shape)?)?;
+            let skipped = match &block.shortcut {
+                Some(shortcut) => size(shortcut, shape)?,
+                None => shape,
+            };
+            if out != skipped {
+                return Err(invalid(format!(
+                    "a residual block gives {out:?} but its skip path {skipped:?}"
+                )));
+            }
+            shape = out;
+        }
+        let (_, mut width) = size(&self.tdnn, (1, size(&self.head_out, shape)?.1))?;
+        for (layers, transit) in &self.blocks {
+            for layer in layers {
+                let (_, hidden) = size(&layer.linear, (1, width))?;
+                let (_, local) = size(&layer.local, (1, hidden))?;
+                let segments = hidden.div_ceil(self.segment);
+                let (_, gates) = size(&layer.context_out, size(&layer.context_in, (1, segments))?)?;
+                if local != width || gates != local.div_ceil(self.segment) {
+                    return Err(invalid(format!(
+                        "a dense layer turns {width} frames into {local} with {gates} gates"
+                    )));
+                }
+            }
+            width = size(&transit.linear, (1, width))?.1;
+        }
+        if width < 2 {
+            return Err(too_few());
+        }
+        size(&self.dense, (1, 1)).map(|_| ())
     }
 
-    /// The embedding of `frames` fbank frames (`frames × FBANK_BINS`, time-major).
-    /// Needs at least two pooled frames (see [`Self::pooled_frames`]).
+    /// The embedding of `frames` fbank frames (`frames × FBANK_BINS`, time-major),
+    /// which [`Self::check_frames`] must have accepted.
     pub fn embed(&self, features: &[f32], frames: usize) -> Vec<f32> {
-        assert!(self.pooled_frames(frames) >= 2, "too few frames");
         let mut image = Activation::zeros(1, FBANK_BINS, frames);
         for (t, frame) in features.chunks_exact(FBANK_BINS).enumerate() {
             for (bin, value) in frame.iter().enumerate() {
@@ -280,4 +322,91 @@ fn statistics(input: &Activation) -> Activation {
         out.values[input.channels + c] = variance.sqrt();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::layers::Axis;
+
+    fn axis(kernel: usize, stride: usize, padding: usize) -> Axis {
+        Axis {
+            kernel,
+            stride,
+            padding,
+            dilation: 1,
+        }
+    }
+
+    fn conv(inputs: usize, outputs: usize, rows: Axis, columns: Axis) -> Conv {
+        let len = outputs * inputs * rows.kernel * columns.kernel;
+        Conv {
+            outputs,
+            inputs,
+            rows,
+            columns,
+            weights: (0..len).map(|i| (i as f32 * 0.37).sin() * 0.1).collect(),
+            bias: None,
+        }
+    }
+
+    fn identity_norm(channels: usize) -> BatchNorm {
+        let (ones, zeros) = (vec![1.0; channels], vec![0.0; channels]);
+        BatchNorm::fold(&ones, &zeros, &zeros, &ones, 0.0)
+    }
+
+    /// A tiny network of CAM++'s shape whose residual block's second
+    /// convolution has a row stride of `stride`.
+    fn tiny(stride: usize) -> CamPlusNetwork {
+        let (same, point) = (axis(3, 1, 1), axis(1, 1, 0));
+        CamPlusNetwork {
+            head_in: conv(1, 2, same, same),
+            head_blocks: vec![ResidualBlock {
+                conv1: conv(2, 2, same, same),
+                conv2: conv(2, 2, axis(3, stride, 1), same),
+                shortcut: None,
+            }],
+            head_out: conv(2, 2, point, point),
+            tdnn: conv(2 * FBANK_BINS.div_ceil(stride), 4, point, point),
+            blocks: vec![(
+                vec![CamDenseLayer {
+                    norm: identity_norm(4),
+                    linear: conv(4, 3, point, point),
+                    local: conv(3, 2, point, same),
+                    context_in: conv(3, 3, point, point),
+                    context_out: conv(3, 2, point, point),
+                }],
+                Transit {
+                    norm: identity_norm(6),
+                    linear: conv(6, 4, point, point),
+                },
+            )],
+            segment: 4,
+            dense: conv(8, 5, point, point),
+            dense_norm: identity_norm(5),
+        }
+    }
+
+    #[test]
+    fn fitting_layers_embed_and_too_few_frames_are_refused() {
+        let network = tiny(1);
+        network.check_frames(10).unwrap();
+        let embedding = network.embed(&vec![0.5; 10 * FBANK_BINS], 10);
+        assert_eq!(embedding.len(), 5);
+        assert!(embedding.iter().all(|x| x.is_finite()));
+        assert!(matches!(
+            network.check_frames(1),
+            Err(VoiceError::Inference(_))
+        ));
+    }
+
+    #[test]
+    fn a_residual_block_that_changes_the_size_is_an_invalid_model() {
+        match tiny(2).check_frames(10) {
+            Err(VoiceError::InvalidModel(reason)) => {
+                assert!(reason.contains("residual"), "{reason}")
+            }
+            other => panic!("expected InvalidModel, got {other:?}"),
+        }
+    }
 }
