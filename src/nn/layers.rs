@@ -1,4 +1,4 @@
-//! Convolution and batch norm over channel-major `[channels][height][width]`
+//! Dot products, convolution and batch norm over channel-major `[channels][height][width]`
 //! activations (a 1-D signal is an image of height 1).
 
 use std::mem::MaybeUninit;
