@@ -1,4 +1,4 @@
-//! One step of an LSTM cell, with PyTorch's weight layout and gate order
+//! An LSTM cell run step by step over a sequence, with PyTorch's weight layout and gate order
 //! (input, forget, cell, output).
 
 use super::layers::{dot_rows, sigmoid};
