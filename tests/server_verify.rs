@@ -167,7 +167,7 @@ fn an_hour_of_audio_keeps_memory_bounded_by_the_context() {
     let engine = models.voice.clone().expect("speaker model");
     let template = voiceport::voice::VoiceTemplate::from_base64(
         &template_of(&flac_samples(UTTERANCE_103.flac)),
-        voiceport::voice::SPEAKER_MODEL_ID,
+        voiceport::voice::SPEAKER_MODEL,
     )
     .unwrap();
     let mut stream = VerifyStream::new(engine, template, 16_000, 2.0, 4.0);
@@ -175,7 +175,10 @@ fn an_hour_of_audio_keeps_memory_bounded_by_the_context() {
     let chunk = vec![0.0f32; 160_000];
     let mut results = 0;
     for _ in 0..360 {
-        results += stream.push(&chunk, 160_000).unwrap().len();
+        let mut unlimited = f64::INFINITY;
+        let scored = stream.push(&chunk, 160_000, &mut unlimited).unwrap();
+        assert_eq!(scored.skipped, 0);
+        results += scored.results.len();
         assert!(
             stream.held_samples() <= 4 * 16_000,
             "{}",

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use voiceport::models::Models;
 use voiceport::protocol::Session;
 use voiceport::service::{AudioBuffer, create_template};
-use voiceport::voice::{SPEAKER_MODEL_ID, VoiceTemplate};
+use voiceport::voice::{SPEAKER_MODEL, VoiceTemplate};
 
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_dedicated_worker);
@@ -66,8 +66,8 @@ fn recorded() -> Replies {
 }
 
 fn template_cosine(a: &str, b: &str) -> f32 {
-    let a = VoiceTemplate::from_base64(a, SPEAKER_MODEL_ID).unwrap();
-    let b = VoiceTemplate::from_base64(b, SPEAKER_MODEL_ID).unwrap();
+    let a = VoiceTemplate::from_base64(a, SPEAKER_MODEL).unwrap();
+    let b = VoiceTemplate::from_base64(b, SPEAKER_MODEL).unwrap();
     a.cosine(&b).unwrap()
 }
 

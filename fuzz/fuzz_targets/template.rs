@@ -11,6 +11,6 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(again.to_bytes(), template.to_bytes());
     }
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = VoiceTemplate::from_base64(text, voiceport::voice::SPEAKER_MODEL_ID);
+        let _ = VoiceTemplate::from_base64(text, voiceport::voice::SPEAKER_MODEL);
     }
 });

@@ -38,7 +38,14 @@ pub trait AudioInput: Send {
 
     /// The client's sample rate, in which reported times and indices are given.
     fn client_rate(&self) -> u32;
+
+    /// Gives back memory that grew for a large message beyond the state the
+    /// stream keeps between messages.
+    fn shrink_buffers(&mut self) {}
 }
+
+/// Samples a scratch buffer keeps between messages.
+const RETAINED_SCRATCH: usize = 16_384;
 
 /// Accepts a client PCM rate in [`MIN_PCM_RATE`]..=[`MAX_PCM_RATE`] Hz.
 pub fn check_pcm_rate(rate: u32) -> Result<(), AudioError> {
@@ -87,6 +94,11 @@ impl AudioInput for PcmInput {
 
     fn client_rate(&self) -> u32 {
         self.resampler.client_rate()
+    }
+
+    fn shrink_buffers(&mut self) {
+        self.scratch.clear();
+        self.scratch.shrink_to(RETAINED_SCRATCH);
     }
 }
 

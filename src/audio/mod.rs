@@ -16,7 +16,9 @@ mod wav;
 pub use error::AudioError;
 pub use input::{AudioInput, Decoded, PcmInput, check_pcm_rate};
 pub use ogg::{OggOpusDemuxer, OpusHead};
-pub use opus::{OPUS_RATES, OpusInput};
+pub use opus::{
+    OGG_AUDIO_ALLOWANCE_MS, OGG_AUDIO_MS_PER_BYTE, OPUS_RATES, OpusInput, ogg_audio_budget,
+};
 pub use pcm16::{Pcm16Decoder, encode_pcm16, sample_to_i16};
 pub use resample::Resampler16k;
 pub use wav::{Recording, decode_wav};

@@ -49,67 +49,76 @@ impl OggOpusDemuxer {
         self.head
     }
 
+    /// Gives back buffer space beyond the bytes still pending.
+    pub fn shrink_buffers(&mut self) {
+        self.pending.shrink_to_fit();
+    }
+
+    /// Bytes held until their page is complete.
+    pub fn pending_bytes(&self) -> usize {
+        self.pending.len()
+    }
+
     /// Takes more stream bytes; appends every audio packet completed by them.
     ///
-    /// A damaged page is dropped and reported; bytes that do not start a page
-    /// are skipped up to the next `OggS` and reported. Either way the stream
-    /// goes on with the next page. Pending bytes never exceed one page
-    /// (≤ 65 307 bytes) plus one message.
+    /// A damaged page (bad checksum or header) is dropped whole; bytes that do
+    /// not start a page are skipped up to the next `OggS`. Either way the
+    /// stream goes on with the next page, so valid pages after garbage are
+    /// still read; the first problem met is returned once every complete page
+    /// has been read. Pending bytes never exceed one page (≤ 65 307 bytes),
+    /// and no byte is scanned twice.
     pub fn push(&mut self, bytes: &[u8], audio: &mut Vec<Vec<u8>>) -> Result<(), AudioError> {
         self.pending.extend_from_slice(bytes);
-        while let Some(length) = self.complete_page_length().inspect_err(|_| self.resync())? {
-            let page: Vec<u8> = self.pending.drain(..length).collect();
-            self.push_page(page)?;
-            while let Some(packet) = self.packets.read_packet() {
-                self.take_packet(packet.data, audio)?;
+        let pending = std::mem::take(&mut self.pending);
+        let mut start = 0;
+        let mut first_error = None;
+        while let Some(step) = next_page(&pending[start..]) {
+            let result = match step {
+                PageStep::Page(length) => {
+                    let page = &pending[start..start + length];
+                    start += length;
+                    self.take_page(page, audio)
+                }
+                PageStep::Garbage(length) => {
+                    start += length;
+                    Err(invalid(
+                        "lost Ogg page sync (no `OggS` where a page should start)",
+                    ))
+                }
+            };
+            if let Err(error) = result {
+                first_error.get_or_insert(error);
             }
         }
-        Ok(())
+        self.pending = pending;
+        self.pending.drain(..start);
+        first_error.map_or(Ok(()), Err)
     }
 
-    /// Drops bytes up to the next possible page start.
-    fn resync(&mut self) {
-        let next = self.pending[1..]
-            .windows(4)
-            .position(|w| w == b"OggS")
-            .map_or(self.pending.len().saturating_sub(3), |at| at + 1);
-        self.pending.drain(..next);
+    /// Reads one complete page and routes the packets it completes.
+    fn take_page(&mut self, page: &[u8], audio: &mut Vec<Vec<u8>>) -> Result<(), AudioError> {
+        self.push_page(page)?;
+        let mut first_error = None;
+        while let Some(packet) = self.packets.read_packet() {
+            if let Err(error) = self.take_packet(packet.data, audio) {
+                first_error.get_or_insert(error);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 
-    /// The length of the page at the start of the buffer, if all of it is there.
-    fn complete_page_length(&self) -> Result<Option<usize>, AudioError> {
-        let buffer = &self.pending;
-        if buffer.len() < PAGE_HEADER {
-            return Ok(None);
-        }
-        if &buffer[..4] != b"OggS" {
-            return Err(invalid(
-                "lost Ogg page sync (no `OggS` where a page should start)",
-            ));
-        }
-        let segments = usize::from(buffer[PAGE_HEADER - 1]);
-        if buffer.len() < PAGE_HEADER + segments {
-            return Ok(None);
-        }
-        let body: usize = buffer[PAGE_HEADER..PAGE_HEADER + segments]
-            .iter()
-            .map(|&lacing| usize::from(lacing))
-            .sum();
-        let length = PAGE_HEADER + segments + body;
-        Ok((buffer.len() >= length).then_some(length))
-    }
-
-    fn push_page(&mut self, mut page: Vec<u8>) -> Result<(), AudioError> {
-        let header: [u8; PAGE_HEADER] = page[..PAGE_HEADER].try_into().expect("page header");
+    fn push_page(&mut self, page: &[u8]) -> Result<(), AudioError> {
+        let (header, rest) = page.split_at(PAGE_HEADER);
+        let header: [u8; PAGE_HEADER] = header.try_into().expect("a page header");
         let (mut parser, segments) = PageParser::new(header).map_err(ogg_error)?;
-        let rest = page.split_off(PAGE_HEADER);
         let (segment_table, body) = rest.split_at(segments);
         parser.parse_segments(segment_table.to_vec());
         let parsed = parser.parse_packet_data(body.to_vec()).map_err(ogg_error)?;
         self.packets.push_page(parsed).map_err(ogg_error)
     }
 
-    /// Routes one packet: `OpusHead`, then `OpusTags`, then audio.
+    /// Routes one packet: `OpusHead`, then `OpusTags`, then audio. Empty
+    /// audio packets carry nothing and are dropped here.
     fn take_packet(&mut self, packet: Vec<u8>, audio: &mut Vec<Vec<u8>>) -> Result<(), AudioError> {
         if self.head.is_none() {
             self.head = Some(parse_head(&packet)?);
@@ -118,11 +127,49 @@ impl OggOpusDemuxer {
                 return Err(invalid("the second Ogg Opus packet is not `OpusTags`"));
             }
             self.tags_seen = true;
-        } else {
+        } else if !packet.is_empty() {
             audio.push(packet);
         }
         Ok(())
     }
+}
+
+/// What the bytes at the start of a buffer are.
+enum PageStep {
+    /// A complete page of this many bytes (its checksum not yet checked).
+    Page(usize),
+    /// This many bytes that cannot start a page: up to the next `OggS`.
+    Garbage(usize),
+}
+
+/// Finds what starts `buffer`: `None` while a page is still incomplete.
+fn next_page(buffer: &[u8]) -> Option<PageStep> {
+    if !buffer.starts_with(b"OggS") {
+        let next = buffer
+            .windows(4)
+            .skip(1)
+            .position(|w| w == b"OggS")
+            .map(|at| at + 1);
+        // Keep a tail that may be the start of a capture pattern.
+        let skip = next.unwrap_or_else(|| buffer.len() - capture_prefix_at_end(buffer));
+        return (skip > 0).then_some(PageStep::Garbage(skip));
+    }
+    if buffer.len() < PAGE_HEADER {
+        return None;
+    }
+    let segments = usize::from(buffer[PAGE_HEADER - 1]);
+    let lacing = buffer.get(PAGE_HEADER..PAGE_HEADER + segments)?;
+    let body: usize = lacing.iter().map(|&l| usize::from(l)).sum();
+    let length = PAGE_HEADER + segments + body;
+    (buffer.len() >= length).then_some(PageStep::Page(length))
+}
+
+/// The length of the longest end of `buffer` (at most 3 bytes) that begins `OggS`.
+fn capture_prefix_at_end(buffer: &[u8]) -> usize {
+    (1..=3)
+        .rev()
+        .find(|&n| buffer.len() >= n && buffer.ends_with(&b"OggS"[..n]))
+        .unwrap_or(0)
 }
 
 /// Reads an `OpusHead` packet (RFC 7845 §5.1).

@@ -24,6 +24,21 @@ const DECODE_RATE: u32 = ENGINE_RATE;
 /// Longest audio one Opus packet can carry: 120 ms.
 const MAX_PACKET_MS: usize = 120;
 
+/// Audio an Ogg message may always decode to, in ms.
+pub const OGG_AUDIO_ALLOWANCE_MS: u64 = 1_000;
+/// Audio an Ogg message may decode to per byte of the pages it completes, in ms, beyond the
+/// allowance. Real streams stay far below it (Opus's lowest bitrate,
+/// 6 kbit/s, is 1.3 ms per byte); tiny packets would otherwise let a few
+/// kilobytes become minutes of audio.
+pub const OGG_AUDIO_MS_PER_BYTE: u64 = 4;
+
+/// The most engine samples an Ogg message may decode to when it completes
+/// pages of `bytes` bytes.
+pub fn ogg_audio_budget(bytes: usize) -> usize {
+    let ms = OGG_AUDIO_ALLOWANCE_MS + OGG_AUDIO_MS_PER_BYTE * bytes as u64;
+    usize::try_from(ms * u64::from(DECODE_RATE) / 1000).unwrap_or(usize::MAX)
+}
+
 /// The decoder of a stream, chosen by its first packet.
 enum Decoder {
     /// Every packet of a stream that started without 2.5 ms frames.
@@ -78,6 +93,10 @@ enum Framing {
     Ogg(OggOpusDemuxer),
 }
 
+/// Bytes of an Ogg message demultiplexed at a time, so that the packets
+/// waiting to be decoded stay few whatever the message's size.
+const OGG_SLICE_BYTES: usize = 16 * 1024;
+
 /// Opus input at one of [`OPUS_RATES`].
 pub struct OpusInput {
     decoder: Option<Decoder>,
@@ -111,12 +130,13 @@ impl OpusInput {
         })
     }
 
-    /// Decodes one packet and resamples what it carries.
+    /// Decodes one packet.
     ///
-    /// A packet the decoder rejects is reported as an error and concealed
-    /// (the decoder's packet-loss concealment, for the duration of the
-    /// previous packet), so the stream's timeline stays continuous.
-    fn decode(&mut self, packet: &[u8], out: &mut Vec<f32>) -> Decoded {
+    /// A packet the decoder rejects is reported as an error and, if
+    /// `conceal`, concealed (the decoder's packet-loss concealment, for the
+    /// duration of the previous packet), so the stream's timeline stays
+    /// continuous.
+    fn decode(&mut self, packet: &[u8], conceal: bool, out: &mut Vec<f32>) -> Decoded {
         let decoder = match &mut self.decoder {
             Some(decoder) => decoder,
             None => match Decoder::for_stream(packet) {
@@ -136,7 +156,7 @@ impl OpusInput {
             }
             Err(reason) => {
                 let lost = &mut self.decoded[..self.last_packet];
-                let concealed = if lost.is_empty() {
+                let concealed = if lost.is_empty() || !conceal {
                     Ok(0)
                 } else {
                     decoder.decode(&[], lost)
@@ -163,6 +183,55 @@ impl OpusInput {
     }
 }
 
+impl OpusInput {
+    /// Demultiplexes and decodes one message of an Ogg Opus stream.
+    ///
+    /// Empty packets carry no audio; at most one undecodable packet a message
+    /// is concealed; and a message decodes to at most [`ogg_audio_budget`] of
+    /// the bytes it completes, plus the one packet (≤ 120 ms) that crosses
+    /// it: packets past it are dropped and reported. So no message can turn
+    /// a few bytes into unbounded audio.
+    fn push_ogg(&mut self, message: &[u8], out: &mut Vec<f32>) -> Decoded {
+        let start = out.len();
+        let mut demuxed_bytes = 0;
+        let mut all = Decoded::ok(0);
+        let mut concealed = false;
+        let mut dropped = 0;
+        let mut packets = std::mem::take(&mut self.packets);
+        for slice in message.chunks(OGG_SLICE_BYTES) {
+            let Framing::Ogg(demuxer) = &mut self.framing else {
+                unreachable!("called for Ogg streams only");
+            };
+            let had_head = demuxer.head().is_some();
+            let held = demuxer.pending_bytes() + slice.len();
+            all.error = all.error.or(demuxer.push(slice, &mut packets).err());
+            demuxed_bytes += held - demuxer.pending_bytes();
+            if let (false, Some(head)) = (had_head, demuxer.head()) {
+                self.skip = usize::from(head.pre_skip) * DECODE_RATE as usize / 48_000;
+            }
+            let budget = start.saturating_add(ogg_audio_budget(demuxed_bytes));
+            for packet in packets.drain(..) {
+                if out.len() >= budget {
+                    dropped += 1;
+                    continue;
+                }
+                let decoded = self.decode(&packet, !concealed, out);
+                concealed |= decoded.error.is_some();
+                all.client_samples += decoded.client_samples;
+                all.error = all.error.or(decoded.error);
+            }
+        }
+        self.packets = packets;
+        if dropped > 0 {
+            all.error = all.error.or(Some(AudioError::InvalidOpus(format!(
+                "{dropped} packets dropped: an Ogg message may decode to at most \
+                 {OGG_AUDIO_ALLOWANCE_MS} ms plus {OGG_AUDIO_MS_PER_BYTE} ms per byte"
+            ))));
+        }
+        all
+    }
+}
+
 impl AudioInput for OpusInput {
     fn push(&mut self, message: &[u8], out: &mut Vec<f32>) -> Decoded {
         if let Framing::Undecided = self.framing {
@@ -175,32 +244,22 @@ impl AudioInput for OpusInput {
                 Framing::Packets
             };
         }
-        let Framing::Ogg(demuxer) = &mut self.framing else {
-            if message.is_empty() {
-                return Decoded::ok(0); // nothing arrived: no packet, no loss
-            }
-            return self.decode(message, out);
-        };
-        let had_head = demuxer.head().is_some();
-        let mut packets = std::mem::take(&mut self.packets);
-        let demuxed = demuxer.push(message, &mut packets);
-        if let (false, Some(head)) = (had_head, demuxer.head()) {
-            self.skip = usize::from(head.pre_skip) * DECODE_RATE as usize / 48_000;
+        match self.framing {
+            Framing::Ogg(_) => self.push_ogg(message, out),
+            // Nothing arrived: no packet, no loss.
+            _ if message.is_empty() => Decoded::ok(0),
+            _ => self.decode(message, true, out),
         }
-        let mut all = Decoded {
-            client_samples: 0,
-            error: demuxed.err(),
-        };
-        for packet in packets.drain(..) {
-            let decoded = self.decode(&packet, out);
-            all.client_samples += decoded.client_samples;
-            all.error = all.error.or(decoded.error);
-        }
-        self.packets = packets;
-        all
     }
 
     fn client_rate(&self) -> u32 {
         self.client_rate
+    }
+
+    fn shrink_buffers(&mut self) {
+        self.packets = Vec::new();
+        if let Framing::Ogg(demuxer) = &mut self.framing {
+            demuxer.shrink_buffers();
+        }
     }
 }

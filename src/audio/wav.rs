@@ -17,8 +17,15 @@ pub struct Recording {
 
 /// Decodes a WAV file of any common PCM format (8/16/24/32-bit integer or
 /// 32-bit float, any channel count; channels are averaged to mono).
+///
+/// A `data` chunk whose declared length is 0 or runs past the end of the
+/// file (what streaming writers leave there: 0, `0x7FFFF000`, `0xFFFFFFFF`)
+/// is read to the end of the file, as common tools do; audio is never
+/// silently dropped for a header that could not know its length.
 pub fn decode_wav(bytes: &[u8]) -> Result<Recording, AudioError> {
     let invalid = |e: hound::Error| AudioError::InvalidFile(format!("WAV: {e}"));
+    let patched = data_to_the_end(bytes);
+    let bytes = patched.as_deref().unwrap_or(bytes);
     let reader = WavReader::new(Cursor::new(bytes)).map_err(invalid)?;
     let spec = reader.spec();
     let channels = usize::from(spec.channels);
@@ -61,6 +68,41 @@ pub fn decode_wav(bytes: &[u8]) -> Result<Recording, AudioError> {
         samples,
         sample_rate: spec.sample_rate,
     })
+}
+
+/// A copy of `bytes` whose `data` chunk length is the rest of the file (in
+/// whole sample frames), if its declared length is 0 or longer than what
+/// follows; `None` otherwise.
+fn data_to_the_end(bytes: &[u8]) -> Option<Vec<u8>> {
+    if bytes.get(..4)? != b"RIFF" || bytes.get(8..12)? != b"WAVE" {
+        return None;
+    }
+    let mut at = 12;
+    let mut block_align = 1;
+    loop {
+        let id = bytes.get(at..at + 4)?;
+        let size = u32::from_le_bytes(bytes.get(at + 4..at + 8)?.try_into().ok()?);
+        let body = at + 8;
+        if id == b"fmt " {
+            let align = bytes.get(body + 12..body + 14)?;
+            block_align = usize::from(u16::from_le_bytes([align[0], align[1]])).max(1);
+        }
+        if id == b"data" {
+            let rest = bytes.len() - body;
+            if size != 0 && size as usize <= rest {
+                return None;
+            }
+            let whole_blocks = rest - rest % block_align;
+            let mut patched = bytes.to_vec();
+            let rest = u32::try_from(whole_blocks).unwrap_or(u32::MAX);
+            patched[at + 4..at + 8].copy_from_slice(&rest.to_le_bytes());
+            return Some(patched);
+        }
+        // Chunks are padded to an even length.
+        at = body
+            .checked_add(size as usize)?
+            .checked_add(size as usize % 2)?;
+    }
 }
 
 #[cfg(test)]
@@ -116,6 +158,41 @@ mod tests {
         };
         let bytes = wav_bytes(int24, |w| w.write_sample(-(1i32 << 22)).unwrap());
         assert_eq!(decode_wav(&bytes).unwrap().samples, vec![-0.5]);
+    }
+
+    /// The same file with its `data` length replaced by `declared`.
+    fn with_data_length(bytes: &[u8], declared: u32) -> Vec<u8> {
+        let at = bytes.windows(4).position(|w| w == b"data").unwrap();
+        let mut out = bytes.to_vec();
+        out[at + 4..at + 8].copy_from_slice(&declared.to_le_bytes());
+        out
+    }
+
+    #[test]
+    fn data_lengths_of_streaming_writers_read_to_the_end() {
+        let spec = WavSpec {
+            channels: 1,
+            sample_rate: 8_000,
+            bits_per_sample: 16,
+            sample_format: SampleFormat::Int,
+        };
+        let bytes = wav_bytes(spec, |w| {
+            for i in 0..24_000 {
+                w.write_sample((i % 100) as i16).unwrap();
+            }
+        });
+        let honest = decode_wav(&bytes).unwrap();
+        assert_eq!(honest.samples.len(), 24_000);
+        for declared in [0, 0x7FFF_F000, u32::MAX, 48_002] {
+            let lying = with_data_length(&bytes, declared);
+            assert_eq!(decode_wav(&lying).unwrap(), honest, "declared {declared}");
+            let mut odd = lying.clone();
+            odd.push(7); // half a sample at the end is not a sample
+            assert_eq!(decode_wav(&odd).unwrap(), honest, "declared {declared}");
+        }
+        // A shorter, honest length still ends the data (chunks may follow).
+        let short = with_data_length(&bytes, 2_000);
+        assert_eq!(decode_wav(&short).unwrap().samples.len(), 1_000);
     }
 
     #[test]

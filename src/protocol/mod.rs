@@ -11,7 +11,8 @@ mod streams;
 
 pub use endpoint::{Codec, Endpoint, EndpointKind, FramesMode};
 pub use error::ProtocolError;
-pub use session::Session;
+pub use session::{MESSAGE_SLICE_BYTES, Session};
+pub use streams::MAX_VERIFIED_SECONDS_PER_MESSAGE;
 
 /// Reply to an accepted parameter.
 pub const ACCEPTED: &str = "200";

@@ -2,10 +2,15 @@
 
 use super::{Codec, ProtocolError};
 use crate::audio::{MAX_PCM_RATE, MIN_PCM_RATE, OPUS_RATES};
-use crate::voice::{MAX_VERIFY_SECONDS, SPEAKER_MODEL_ID, VoiceTemplate};
+use crate::voice::{MAX_VERIFY_SECONDS, SPEAKER_MODEL, VoiceTemplate};
 
 /// The longest duration any parameter may ask for: one hour.
 const MAX_MILLIS: u64 = 3_600_000;
+
+/// The longest parameter text read, in bytes: a template is under 2 kB, so
+/// longer texts are refused before any parsing (a 15 MiB "parameter" costs
+/// no more than a short one).
+pub const MAX_PARAMETER_BYTES: usize = 64 * 1024;
 
 /// One parameter an endpoint expects, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +58,12 @@ impl ParamKind {
             name: self.name(),
             reason,
         };
+        if text.len() > MAX_PARAMETER_BYTES {
+            return Err(invalid(format!(
+                "{} bytes; parameters are at most {MAX_PARAMETER_BYTES} bytes",
+                text.len()
+            )));
+        }
         let text = text.trim();
         match self {
             Self::MinSpeechMs | Self::SilenceMs => {
@@ -81,7 +92,7 @@ impl ParamKind {
                 }
                 Ok(ParamValue::Rate(rate as u32))
             }
-            Self::Template => VoiceTemplate::from_base64(text, SPEAKER_MODEL_ID)
+            Self::Template => VoiceTemplate::from_base64(text, SPEAKER_MODEL)
                 .map(|t| ParamValue::Template(Box::new(t)))
                 .map_err(|e| invalid(e.to_string())),
             Self::WindowSeconds => {
@@ -197,9 +208,25 @@ mod tests {
         assert!(parse("not a template").is_err());
         let foreign = VoiceTemplate::new("other-model", 2.0, &[1.0; 192]).unwrap();
         assert!(parse(&foreign.to_base64()).is_err());
-        let ours = VoiceTemplate::new(SPEAKER_MODEL_ID, 2.0, &[1.0; 192]).unwrap();
+        let short = VoiceTemplate::new(SPEAKER_MODEL.id, 2.0, &[1.0; 191]).unwrap();
+        assert!(parse(&short.to_base64()).is_err());
+        let ours = VoiceTemplate::new(SPEAKER_MODEL.id, 2.0, &[1.0; 192]).unwrap();
         let quoted = format!("\"{}\"", ours.to_base64());
         assert!(matches!(parse(&quoted), Ok(ParamValue::Template(_))));
+    }
+
+    #[test]
+    fn oversized_texts_are_refused_unread() {
+        let huge = format!("{}16000", " ".repeat(MAX_PARAMETER_BYTES));
+        for kind in [ParamKind::SampleRate, ParamKind::Template] {
+            let error = kind.parse(&huge, Codec::Pcm16).unwrap_err().to_string();
+            assert!(error.contains("at most 65536 bytes"), "{error}");
+        }
+        assert!(
+            ParamKind::SampleRate
+                .parse(&huge[5..], Codec::Pcm16)
+                .is_ok()
+        );
     }
 
     #[test]

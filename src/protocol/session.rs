@@ -22,11 +22,31 @@ pub struct Session {
     last_error: Option<String>,
 }
 
+/// Bytes of a binary message decoded and processed at a time: a message of
+/// any size is worked through in slices, so the memory it takes is that of
+/// a slice, and a scheduler may interleave other work between slices
+/// ([`Session::step_binary`]).
+pub const MESSAGE_SLICE_BYTES: usize = 32 * 1024;
+
+/// Engine samples a session's audio buffer keeps between messages (2 s).
+const RETAINED_SAMPLES: usize = 32_000;
+
 /// The audio side, built when the first binary message arrives.
 struct Running {
     input: Box<dyn AudioInput>,
     processor: Box<dyn StreamProcessor>,
     audio: Vec<f32>,
+    /// The binary message being worked through, if one is under way.
+    message: Option<MessageProgress>,
+}
+
+/// How far a binary message has been processed.
+#[derive(Default)]
+struct MessageProgress {
+    /// Bytes of the message processed so far.
+    offset: usize,
+    /// The first part of it that could not be decoded.
+    error: Option<crate::audio::AudioError>,
 }
 
 impl Session {
@@ -83,8 +103,25 @@ impl Session {
 
     /// Handles a binary message (audio); returns the endpoint's reply or `"500"`.
     pub fn on_binary(&mut self, bytes: &[u8]) -> String {
-        let result = self.process_audio(bytes);
-        self.reply(result)
+        loop {
+            if let Some(reply) = self.step_binary(bytes) {
+                return reply;
+            }
+        }
+    }
+
+    /// Processes the next slice (at most [`MESSAGE_SLICE_BYTES`]) of the
+    /// binary message `bytes`; returns the reply once all of it has been
+    /// processed, `None` before. Pass the same message until the reply
+    /// comes: [`Self::on_binary`] is this in a loop, and a server may run
+    /// other clients' work between the calls, or stop calling when its
+    /// client has gone.
+    pub fn step_binary(&mut self, bytes: &[u8]) -> Option<String> {
+        match self.process_slice(bytes) {
+            Ok(None) => None,
+            Ok(Some(reply)) => Some(reply),
+            Err(error) => Some(self.reply(Err(error))),
+        }
     }
 
     fn reply(&mut self, result: Result<String, ProtocolError>) -> String {
@@ -148,7 +185,7 @@ impl Session {
         Ok(())
     }
 
-    fn process_audio(&mut self, bytes: &[u8]) -> Result<String, ProtocolError> {
+    fn process_slice(&mut self, bytes: &[u8]) -> Result<Option<String>, ProtocolError> {
         if let Some(missing) = self.expected_params().get(self.params.len()) {
             return Err(ProtocolError::AudioBeforeParameters(missing.name()));
         }
@@ -156,15 +193,28 @@ impl Session {
             self.running = Some(self.start()?);
         }
         let running = self.running.as_mut().expect("started above");
+        let progress = running.message.get_or_insert_with(MessageProgress::default);
+        let end = bytes.len().min(progress.offset + MESSAGE_SLICE_BYTES);
         running.audio.clear();
-        let decoded = running.input.push(bytes, &mut running.audio);
+        let decoded = running
+            .input
+            .push(&bytes[progress.offset..end], &mut running.audio);
+        progress.offset = end;
+        progress.error = progress.error.take().or(decoded.error);
         // What could be decoded is used even when part of the message failed.
-        let reply = running
+        let fed = running
             .processor
-            .on_audio(&running.audio, decoded.client_samples)?;
-        match decoded.error {
-            Some(error) => Err(error.into()),
-            None => Ok(reply),
+            .feed(&running.audio, decoded.client_samples);
+        if fed.is_ok() && end < bytes.len() {
+            return Ok(None);
+        }
+        let progress = running.message.take().expect("under way");
+        let reply = fed.map(|()| running.processor.reply());
+        running.shrink_buffers();
+        match (reply, progress.error) {
+            (Err(error), _) => Err(error),
+            (Ok(_), Some(error)) => Err(error.into()),
+            (Ok(reply), None) => Ok(Some(reply)),
         }
     }
 
@@ -217,7 +267,18 @@ impl Session {
             },
             processor,
             audio: Vec::new(),
+            message: None,
         })
+    }
+}
+
+impl Running {
+    /// Gives back what grew for the last message beyond the stream's own state.
+    fn shrink_buffers(&mut self) {
+        self.audio.clear();
+        self.audio.shrink_to(RETAINED_SAMPLES);
+        self.input.shrink_buffers();
+        self.processor.shrink_buffers();
     }
 }
 

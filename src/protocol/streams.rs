@@ -4,13 +4,23 @@ use super::messages::{SpeechSummaryJson, SummaryStreamReply, to_json};
 use super::{FramesMode, ProtocolError};
 use crate::speech::{EndpointDetector, SpeechSummary};
 use crate::vad::{SPEECH_TAIL_MS, SileroModel, VadStream};
-use crate::voice::VerifyStream;
+use crate::voice::{VerifyStream, VerifyStreamResult};
 
 /// What an endpoint does with the decoded audio of each binary message.
+///
+/// A message's audio arrives in one or more [`Self::feed`] calls (a slice of
+/// the message at a time), then [`Self::reply`] answers the whole message.
 pub trait StreamProcessor: Send {
-    /// Processes the 16 kHz samples decoded from one message, which carried
-    /// `client_samples` samples at the client rate; returns the reply text.
-    fn on_audio(&mut self, audio: &[f32], client_samples: u64) -> Result<String, ProtocolError>;
+    /// Processes 16 kHz samples decoded from part of a message, which
+    /// carried `client_samples` samples at the client rate.
+    fn feed(&mut self, audio: &[f32], client_samples: u64) -> Result<(), ProtocolError>;
+
+    /// The reply to the message fed since the previous reply.
+    fn reply(&mut self) -> String;
+
+    /// Gives back memory that grew for the last message beyond what the
+    /// stream keeps between messages.
+    fn shrink_buffers(&mut self) {}
 }
 
 /// The VAD of a stream plus a reusable buffer for its new decisions.
@@ -33,7 +43,15 @@ impl FrameSource {
         self.vad.push(audio, &mut self.decisions);
         &self.decisions
     }
+
+    fn shrink_buffers(&mut self) {
+        self.decisions.clear();
+        self.decisions.shrink_to(RETAINED_DECISIONS);
+    }
 }
+
+/// Decisions of about 30 s: what a frame buffer keeps between messages.
+const RETAINED_DECISIONS: usize = 1024;
 
 /// `/speech_endpoint_detector`: replies `"true"` once the endpoint is reached.
 pub struct EndpointStream {
@@ -52,9 +70,17 @@ impl EndpointStream {
 }
 
 impl StreamProcessor for EndpointStream {
-    fn on_audio(&mut self, audio: &[f32], _client_samples: u64) -> Result<String, ProtocolError> {
-        let reached = self.detector.push(self.frames.frames(audio));
-        Ok(reached.to_string())
+    fn feed(&mut self, audio: &[f32], _client_samples: u64) -> Result<(), ProtocolError> {
+        self.detector.push(self.frames.frames(audio));
+        Ok(())
+    }
+
+    fn reply(&mut self) -> String {
+        self.detector.reached().to_string()
+    }
+
+    fn shrink_buffers(&mut self) {
+        self.frames.shrink_buffers();
     }
 }
 
@@ -81,9 +107,17 @@ impl SummaryStream {
 }
 
 impl StreamProcessor for SummaryStream {
-    fn on_audio(&mut self, audio: &[f32], client_samples: u64) -> Result<String, ProtocolError> {
+    fn feed(&mut self, audio: &[f32], client_samples: u64) -> Result<(), ProtocolError> {
         self.summary.push(self.frames.frames(audio));
         self.client_samples += client_samples;
+        Ok(())
+    }
+
+    fn shrink_buffers(&mut self) {
+        self.frames.shrink_buffers();
+    }
+
+    fn reply(&mut self) -> String {
         let counts = self.summary.counts();
         let frames = match self.mode {
             FramesMode::All => self.summary.all_frames().to_vec(),
@@ -91,24 +125,57 @@ impl StreamProcessor for SummaryStream {
         };
         let total_length = self.client_samples as f64 / f64::from(self.client_rate);
         let summary = SpeechSummaryJson::new(counts, total_length, frames);
-        Ok(to_json(&SummaryStreamReply::new(counts, summary)))
+        to_json(&SummaryStreamReply::new(counts, summary))
     }
 }
+
+/// Seconds of window audio one message may have scored (e.g. 40 windows of
+/// 3 s, or 2 of 60 s): bounds the model work a single message can cause.
+pub const MAX_VERIFIED_SECONDS_PER_MESSAGE: f64 = 120.0;
 
 /// `/voice_verify_stream`: replies a JSON array of results, possibly `[]`.
 pub struct VerifyProcessor {
     stream: VerifyStream,
+    results: Vec<VerifyStreamResult>,
+    /// Window seconds this message may still have scored.
+    budget: f64,
+    skipped: u64,
 }
 
 impl VerifyProcessor {
     /// Wraps a verify stream.
     pub fn new(stream: VerifyStream) -> Self {
-        Self { stream }
+        Self {
+            stream,
+            results: Vec::new(),
+            budget: MAX_VERIFIED_SECONDS_PER_MESSAGE,
+            skipped: 0,
+        }
     }
 }
 
 impl StreamProcessor for VerifyProcessor {
-    fn on_audio(&mut self, audio: &[f32], client_samples: u64) -> Result<String, ProtocolError> {
-        Ok(to_json(&self.stream.push(audio, client_samples)?))
+    fn feed(&mut self, audio: &[f32], client_samples: u64) -> Result<(), ProtocolError> {
+        let scored = self.stream.push(audio, client_samples, &mut self.budget)?;
+        self.skipped += scored.skipped;
+        self.results.extend(scored.results);
+        Ok(())
+    }
+
+    fn reply(&mut self) -> String {
+        if self.skipped > 0 {
+            tracing::warn!(
+                skipped = self.skipped,
+                "verify windows skipped: one message may have at most \
+                 {MAX_VERIFIED_SECONDS_PER_MESSAGE} s of windows scored"
+            );
+        }
+        self.budget = MAX_VERIFIED_SECONDS_PER_MESSAGE;
+        self.skipped = 0;
+        to_json(&std::mem::take(&mut self.results))
+    }
+
+    fn shrink_buffers(&mut self) {
+        self.stream.shrink_buffers();
     }
 }

@@ -28,11 +28,15 @@ pub struct ServerConfig {
     /// Seconds a REST request may take, body upload included; then HTTP 408.
     #[arg(long, env = "VOICEPORT_REQUEST_TIMEOUT_SECS", default_value_t = 120)]
     pub request_timeout_secs: u64,
-    /// Most messages and REST requests doing model work at once, each on a
-    /// thread of its own; the rest wait their turn without holding a thread
-    /// (nor its model scratch memory). Default: 4 per CPU core.
+    /// Model-work threads: every message and REST request runs on them a
+    /// bounded step at a time, in turn, so the rest wait without holding a
+    /// thread (nor its model scratch memory). Default: 4 per CPU core.
     #[arg(long, env = "VOICEPORT_INFERENCE_THREADS", default_value_t = default_inference_threads())]
     pub inference_threads: usize,
+    /// Seconds a reply may wait for a client that does not read (its socket
+    /// buffers full) before the server closes the connection.
+    #[arg(long, env = "VOICEPORT_SEND_TIMEOUT_SECS", default_value_t = 30)]
+    pub send_timeout_secs: u64,
     /// Seconds a WebSocket may stay silent before the server closes it.
     #[arg(long, env = "VOICEPORT_IDLE_TIMEOUT_SECS", default_value_t = 300)]
     pub idle_timeout_secs: u64,
@@ -56,6 +60,11 @@ fn default_inference_threads() -> usize {
 }
 
 impl ServerConfig {
+    /// The send timeout as a duration.
+    pub fn send_timeout(&self) -> Duration {
+        Duration::from_secs(self.send_timeout_secs)
+    }
+
     /// The idle timeout as a duration.
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_secs(self.idle_timeout_secs)

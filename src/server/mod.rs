@@ -7,6 +7,7 @@ mod config;
 mod errors;
 mod listener;
 mod rest;
+mod workers;
 mod ws;
 
 use std::future::Future;
@@ -26,6 +27,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use config::ServerConfig;
+pub use workers::{ModelWorkers, WorkCounts, WorkFailed};
 
 use crate::models::Models;
 use crate::protocol::Endpoint;
@@ -35,21 +37,25 @@ pub struct AppState {
     config: ServerConfig,
     models: Models,
     connections: Arc<Semaphore>,
-    inference: Arc<Semaphore>,
+    workers: ModelWorkers,
     connection_ids: AtomicU64,
     shutdown: watch::Receiver<bool>,
 }
 
 impl AppState {
-    fn new(config: ServerConfig, models: Models, shutdown: watch::Receiver<bool>) -> Self {
-        Self {
+    fn new(
+        config: ServerConfig,
+        models: Models,
+        shutdown: watch::Receiver<bool>,
+    ) -> std::io::Result<Self> {
+        Ok(Self {
             connections: Arc::new(Semaphore::new(config.max_connections)),
-            inference: Arc::new(Semaphore::new(config.inference_threads.max(1))),
+            workers: ModelWorkers::new(config.inference_threads)?,
             connection_ids: AtomicU64::new(1),
             config,
             models,
             shutdown,
-        }
+        })
     }
 
     fn next_connection_id(&self) -> u64 {
@@ -58,22 +64,6 @@ impl AppState {
 
     fn active_connections(&self) -> usize {
         self.config.max_connections - self.connections.available_permits()
-    }
-
-    /// Runs model work on the blocking pool, at most `--inference-threads`
-    /// at a time: waiting work holds no thread (nor the model scratch memory
-    /// a thread keeps), so memory stays bounded however many streams are busy.
-    async fn run_blocking<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, tokio::task::JoinError> {
-        let permit = self.inference.clone().acquire_owned().await;
-        let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            span.in_scope(work)
-        })
-        .await
     }
 }
 
@@ -131,13 +121,14 @@ fn request_span(request: &axum::extract::Request) -> tracing::Span {
     tracing::debug_span!("request", method = %request.method(), path = request.uri().path())
 }
 
-/// `GET /health`: liveness plus connection counts.
+/// `GET /health`: liveness plus connection and model-work counts.
 async fn health(State(app): State<Arc<AppState>>) -> Json<serde_json::Value> {
     Json(serde_json::json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "active_connections": app.active_connections(),
         "max_connections": app.config.max_connections,
+        "model_work": app.workers.counts(),
     }))
 }
 
@@ -154,7 +145,7 @@ pub async fn serve(
         max_connections: config.max_http_connections,
         header_timeout: Duration::from_secs(config.header_timeout_secs),
     };
-    let state = Arc::new(AppState::new(config, models, stopped));
+    let state = Arc::new(AppState::new(config, models, stopped)?);
     tracing::info!(addr = %listener.local_addr()?, "voiceport server listening");
     let shutdown = async move {
         shutdown.await;
@@ -191,42 +182,5 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = interrupt => {}
         () = terminate => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::atomic::AtomicUsize;
-    use std::time::Duration;
-
-    use super::*;
-
-    #[tokio::test]
-    async fn model_work_runs_at_most_inference_threads_at_once() {
-        let vad = include_bytes!("../../models/silero_vad_openvino_16k.onnx");
-        let models = Models::from_bytes(vad, None).unwrap();
-        let config = ServerConfig::loopback_with(&["--inference-threads", "2"]);
-        let app = Arc::new(AppState::new(config, models, watch::channel(false).1));
-        let running = Arc::new(AtomicUsize::new(0));
-        let most = Arc::new(AtomicUsize::new(0));
-        let tasks: Vec<_> = (0..8)
-            .map(|_| {
-                let (app, running, most) = (app.clone(), running.clone(), most.clone());
-                tokio::spawn(async move {
-                    app.run_blocking(move || {
-                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-                        most.fetch_max(now, Ordering::SeqCst);
-                        std::thread::sleep(Duration::from_millis(30));
-                        running.fetch_sub(1, Ordering::SeqCst);
-                    })
-                    .await
-                })
-            })
-            .collect();
-        for task in tasks {
-            task.await.unwrap().unwrap();
-        }
-        let most = most.load(Ordering::SeqCst);
-        assert!((1..=2).contains(&most), "{most} at once");
     }
 }

@@ -12,9 +12,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::AppState;
 use super::errors::{ErrorResponse, bad_request, server_error};
-use crate::service::{self, AudioBuffer, ServiceError};
+use super::{AppState, WorkFailed};
+use crate::service::{self, AudioBuffer, ServiceError, Stepwise, SummaryJob, TemplateJob};
 
 /// `?sample_rate=N` of the raw-sample endpoints.
 #[derive(Deserialize)]
@@ -29,17 +29,55 @@ pub struct MatchRequest {
     template2: String,
 }
 
-/// Runs `work` on the blocking pool and maps its outcome to a response.
+/// Runs `work` as one step on the model workers and maps its outcome to a response.
 async fn respond<T, F>(app: Arc<AppState>, work: F, ok: impl FnOnce(T) -> Response) -> Response
 where
     T: Send + 'static,
     F: FnOnce() -> Result<T, ServiceError> + Send + 'static,
 {
-    match app.run_blocking(work).await {
+    outcome(app.workers.run(work).await, ok)
+}
+
+/// Starts a whole-buffer job with `start` (decoding its audio), then runs it
+/// a step at a time on the model workers, in turn with all other work; a
+/// request dropped by its client stops at the next step.
+async fn respond_stepwise<J, T, F>(
+    app: Arc<AppState>,
+    start: F,
+    ok: impl FnOnce(T) -> Response,
+) -> Response
+where
+    J: Stepwise<Output = Result<T, ServiceError>> + Send + 'static,
+    T: Send + 'static,
+    F: FnOnce() -> Result<J, ServiceError> + Send + 'static,
+{
+    let job = match app.workers.run(start).await {
+        Ok(Ok(job)) => job,
+        Ok(Err(error)) => return failure(error),
+        Err(error) => return server_error(error).into_response(),
+    };
+    let done = app.workers.run_steps(job, J::step).await;
+    outcome(done.map(|(_, result)| result), ok)
+}
+
+/// The response to model work's outcome.
+fn outcome<T>(
+    result: Result<Result<T, ServiceError>, WorkFailed>,
+    ok: impl FnOnce(T) -> Response,
+) -> Response {
+    match result {
         Ok(Ok(value)) => ok(value),
-        Ok(Err(error)) if error.is_client_error() => bad_request(error).into_response(),
-        Ok(Err(error)) => server_error(error).into_response(),
+        Ok(Err(error)) => failure(error),
         Err(error) => server_error(error).into_response(),
+    }
+}
+
+/// HTTP 400 for the client's mistakes, 500 for the server's.
+fn failure(error: ServiceError) -> Response {
+    if error.is_client_error() {
+        bad_request(error).into_response()
+    } else {
+        server_error(error).into_response()
     }
 }
 
@@ -69,14 +107,14 @@ pub async fn template_from_samples(
         Ok(rate) => rate,
         Err(response) => return response.into_response(),
     };
-    respond(
+    respond_stepwise(
         app.clone(),
         move || {
             let audio = AudioBuffer::Pcm16 {
                 bytes: &body,
                 sample_rate,
             };
-            service::create_template(&app.models, audio)
+            TemplateJob::start(&app.models, audio)
         },
         text,
     )
@@ -92,9 +130,9 @@ pub async fn template_from_file(
         Ok(wav) => wav,
         Err(reason) => return bad_request(reason).into_response(),
     };
-    respond(
+    respond_stepwise(
         app.clone(),
-        move || service::create_template(&app.models, AudioBuffer::Wav(&wav)),
+        move || TemplateJob::start(&app.models, AudioBuffer::Wav(&wav)),
         text,
     )
     .await
@@ -133,14 +171,14 @@ pub async fn summary_from_samples(
         Ok(rate) => rate,
         Err(response) => return response.into_response(),
     };
-    respond(
+    respond_stepwise(
         app.clone(),
         move || {
             let audio = AudioBuffer::Pcm16 {
                 bytes: &body,
                 sample_rate,
             };
-            service::speech_summary(&app.models, audio)
+            SummaryJob::start(&app.models, audio)
         },
         |summary| Json(summary).into_response(),
     )
@@ -156,9 +194,9 @@ pub async fn summary_from_file(
         Ok(wav) => wav,
         Err(reason) => return bad_request(reason).into_response(),
     };
-    respond(
+    respond_stepwise(
         app.clone(),
-        move || service::speech_summary(&app.models, AudioBuffer::Wav(&wav)),
+        move || SummaryJob::start(&app.models, AudioBuffer::Wav(&wav)),
         |summary| Json(summary).into_response(),
     )
     .await

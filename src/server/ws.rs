@@ -9,7 +9,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use tracing::Instrument;
 
 use super::errors::{bad_request, unavailable};
-use super::{AppState, access};
+use super::{AppState, WorkFailed, access};
 use crate::protocol::Session;
 
 /// Upgrades a request on any streaming endpoint path to a protocol session.
@@ -66,71 +66,139 @@ impl Connection {
                 code,
                 reason: reason.into(),
             };
-            // The peer may already be gone; nothing more to do then.
-            let _ = self.socket.send(Message::Close(Some(frame))).await;
+            // The peer may already be gone, or not reading: nothing more to do then.
+            let close = self.socket.send(Message::Close(Some(frame)));
+            let _ = tokio::time::timeout(CLOSE_SEND_TIMEOUT, close).await;
         }
         tracing::info!("connection closed");
     }
 
     /// Answers messages until the client leaves (`None`) or the server ends it.
     async fn serve(&mut self, mut session: Session) -> Option<Ending> {
-        let mut shutdown = self.app.shutdown.clone();
-        let idle = self.app.config.idle_timeout();
+        // A message read while the previous one was being worked on.
+        let mut read_ahead = None;
         loop {
-            let received = tokio::select! {
-                received = tokio::time::timeout(idle, self.socket.recv()) => received,
-                _ = shutdown.changed() => return Some(Ending { code: close_code::AWAY, reason: "server shutting down" }),
-            };
-            let message = match received {
-                Err(_) => {
-                    tracing::info!(seconds = idle.as_secs(), "closing idle connection");
-                    return Some(Ending {
-                        code: close_code::AWAY,
-                        reason: "idle timeout",
-                    });
-                }
-                Ok(None) => return None,
-                Ok(Some(Err(error))) => return read_failure(error),
-                Ok(Some(Ok(message))) => message,
+            let message = match read_ahead.take() {
+                Some(message) => message,
+                None => match self.next_message().await {
+                    Ok(message) => message,
+                    Err(ending) => return ending,
+                },
             };
             let reply = match message {
                 Message::Text(text) => session.on_text(text.as_str()),
-                Message::Binary(bytes) => {
-                    let (back, reply) =
-                        off_reactor(&self.app, session, move |s| s.on_binary(&bytes)).await?;
-                    session = back;
-                    reply
-                }
+                Message::Binary(bytes) => match self.work_on(session, bytes, &mut read_ahead).await
+                {
+                    Worked::Replied(back, reply) => {
+                        session = back;
+                        reply
+                    }
+                    Worked::Ended(ending) => return ending,
+                },
                 // Keep reading: the next read sends the close echo and then ends
                 // (dropping the socket now would lose the echo: code 1006 in browsers).
                 Message::Close(_) => continue,
                 Message::Ping(_) | Message::Pong(_) => continue,
             };
-            if self.socket.send(Message::Text(reply.into())).await.is_err() {
-                tracing::info!("client left before its reply was sent");
+            if !self.send_reply(reply).await {
                 return None;
+            }
+        }
+    }
+
+    /// The next message, or why the connection ends instead.
+    async fn next_message(&mut self) -> Result<Message, Option<Ending>> {
+        let mut shutdown = self.app.shutdown.clone();
+        let idle = self.app.config.idle_timeout();
+        let received = tokio::select! {
+            received = tokio::time::timeout(idle, self.socket.recv()) => received,
+            _ = shutdown.changed() => return Err(Some(Ending { code: close_code::AWAY, reason: "server shutting down" })),
+        };
+        match received {
+            Err(_) => {
+                tracing::info!(seconds = idle.as_secs(), "closing idle connection");
+                Err(Some(Ending {
+                    code: close_code::AWAY,
+                    reason: "idle timeout",
+                }))
+            }
+            Ok(None) => Err(None),
+            Ok(Some(Err(error))) => Err(read_failure(error)),
+            Ok(Some(Ok(message))) => Ok(message),
+        }
+    }
+
+    /// Runs a binary message through the model workers a slice at a time,
+    /// reading the socket meanwhile: a client that leaves (or starts closing)
+    /// cancels the work at its next step; any other message it sends is kept
+    /// in `read_ahead`, to be answered in order.
+    async fn work_on(
+        &mut self,
+        session: Session,
+        bytes: axum::body::Bytes,
+        read_ahead: &mut Option<Message>,
+    ) -> Worked {
+        let work = self
+            .app
+            .workers
+            .run_steps((session, bytes), |(session, bytes)| {
+                session.step_binary(bytes)
+            });
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                done = &mut work => return match done {
+                    Ok(((session, _), reply)) => Worked::Replied(session, reply),
+                    Err(WorkFailed::Panicked(message)) => {
+                        tracing::error!(%message, "model work panicked; closing the connection");
+                        Worked::Ended(Some(Ending { code: close_code::ERROR, reason: "internal error" }))
+                    }
+                    Err(WorkFailed::Stopped) => Worked::Ended(Some(Ending { code: close_code::AWAY, reason: "server shutting down" })),
+                },
+                received = self.socket.recv(), if read_ahead.is_none() => match received {
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
+                        tracing::info!("client left while its message was processed; work cancelled");
+                        // One more read sends the close echo, if the client is still there.
+                        let _ = tokio::time::timeout(CLOSE_SEND_TIMEOUT, self.socket.recv()).await;
+                        return Worked::Ended(None);
+                    }
+                    Some(Ok(message)) => *read_ahead = Some(message),
+                },
+            }
+        }
+    }
+
+    /// Sends a reply; false if the connection is to end: the client has
+    /// left, or has not read its replies within the send timeout.
+    async fn send_reply(&mut self, reply: String) -> bool {
+        let timeout = self.app.config.send_timeout();
+        let send = self.socket.send(Message::Text(reply.into()));
+        match tokio::time::timeout(timeout, send).await {
+            Ok(Ok(())) => true,
+            Ok(Err(_)) => {
+                tracing::info!("client left before its reply was sent");
+                false
+            }
+            Err(_) => {
+                tracing::warn!(
+                    seconds = timeout.as_secs(),
+                    "closing connection: the client has not read its replies"
+                );
+                false
             }
         }
     }
 }
 
-/// Runs model work on the blocking pool so one busy stream never stalls the
-/// reactor; hands the session back with the reply.
-async fn off_reactor<F>(app: &AppState, mut session: Session, work: F) -> Option<(Session, String)>
-where
-    F: FnOnce(&mut Session) -> String + Send + 'static,
-{
-    let task = app.run_blocking(move || {
-        let reply = work(&mut session);
-        (session, reply)
-    });
-    match task.await {
-        Ok(done) => Some(done),
-        Err(error) => {
-            tracing::error!(%error, "session task failed");
-            None
-        }
-    }
+/// Bounds sending a close frame (or its echo) to a client that may not read.
+const CLOSE_SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// What working on a binary message came to.
+enum Worked {
+    /// The session back, with its reply.
+    Replied(Session, String),
+    /// The connection ends (with a close frame to send, if any).
+    Ended(Option<Ending>),
 }
 
 /// Logs why reading failed and picks the close frame, if one can still be sent.

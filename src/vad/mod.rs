@@ -12,4 +12,4 @@ mod stream;
 pub use error::VadError;
 pub use frames::{API_FRAME_MS, API_FRAME_SAMPLES, FrameDecider, Hysteresis, SPEECH_TAIL_MS};
 pub use silero::{MODEL_FRAME_SAMPLES, SileroModel, SileroStream};
-pub use stream::{VadStream, frame_decisions};
+pub use stream::{RecordingDecisions, VadStream, frame_decisions};

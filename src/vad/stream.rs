@@ -41,10 +41,41 @@ impl VadStream {
 ///
 /// The end is padded with silence so the last frames get decided too.
 pub fn frame_decisions(model: &SileroModel, samples: &[f32]) -> Vec<bool> {
-    let mut vad = VadStream::new(model);
-    let mut decisions = Vec::with_capacity(samples.len() / super::API_FRAME_SAMPLES as usize + 2);
-    vad.push(samples, &mut decisions);
-    vad.push(&[0.0; 2 * super::MODEL_FRAME_SAMPLES], &mut decisions);
-    decisions.truncate(samples.len() / super::API_FRAME_SAMPLES as usize);
-    decisions
+    let mut recording = RecordingDecisions::new(model);
+    recording.push(samples);
+    recording.finish()
+}
+
+/// The decisions of a whole recording, fed a part at a time: the same as
+/// [`frame_decisions`] of all the parts together.
+pub struct RecordingDecisions {
+    vad: VadStream,
+    decisions: Vec<bool>,
+    samples: usize,
+}
+
+impl RecordingDecisions {
+    /// Decisions of a recording not yet fed.
+    pub fn new(model: &SileroModel) -> Self {
+        Self {
+            vad: VadStream::new(model),
+            decisions: Vec::new(),
+            samples: 0,
+        }
+    }
+
+    /// Feeds the next 16 kHz samples of the recording.
+    pub fn push(&mut self, samples: &[f32]) {
+        self.samples += samples.len();
+        self.vad.push(samples, &mut self.decisions);
+    }
+
+    /// The decision of every complete frame, the end padded with silence.
+    pub fn finish(mut self) -> Vec<bool> {
+        let padding = [0.0; 2 * super::MODEL_FRAME_SAMPLES];
+        self.vad.push(&padding, &mut self.decisions);
+        self.decisions
+            .truncate(self.samples / super::API_FRAME_SAMPLES as usize);
+        self.decisions
+    }
 }

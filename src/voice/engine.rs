@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::template::normalized;
-use super::{CamPlusModel, FBANK_BINS, Fbank, Features, VoiceError, VoiceTemplate};
+use super::{CamPlusModel, FBANK_BINS, Fbank, Features, TemplateModel, VoiceError, VoiceTemplate};
 use crate::vad::{API_FRAME_SAMPLES, SileroModel, frame_decisions};
 
 /// Input lengths (10 ms frames) speech is embedded at: 1.5, 3 and 6 s.
@@ -19,6 +19,12 @@ pub const MIN_ENROLL_SPEECH_SECONDS: f32 = 1.0;
 
 /// Speaker model id written into templates.
 pub const SPEAKER_MODEL_ID: &str = "campplus-zh-en-common-192";
+
+/// What templates used with this build's speaker model must have been made by.
+pub const SPEAKER_MODEL: TemplateModel = TemplateModel {
+    id: SPEAKER_MODEL_ID,
+    dimension: super::EMBEDDING_DIM,
+};
 
 /// Everything needed to turn audio into a speaker embedding; cheap to clone.
 #[derive(Clone)]
@@ -56,37 +62,60 @@ impl VoiceEngine {
 
     /// Unit embedding of 16 kHz speech (already free of silence).
     pub fn embed_speech(&self, speech: &[f32]) -> Result<Vec<f32>, VoiceError> {
-        let mut features = self.fbank.compute(speech);
+        let features = self.normalized_features(self.fbank.compute(speech), speech.len())?;
+        let mut sum = EmbeddingSum::default();
+        for index in 0..window_count(&features) {
+            sum.add(&self.embed_window(&embedding_window(&features, index))?);
+        }
+        sum.finish()
+    }
+
+    /// The fbank front end, for work that computes features a part at a time.
+    pub fn fbank(&self) -> &Fbank {
+        &self.fbank
+    }
+
+    /// Checks and normalises the features of `samples` speech samples for
+    /// embedding: at least one frame, the mean of each bin subtracted.
+    pub fn normalized_features(
+        &self,
+        mut features: Features,
+        samples: usize,
+    ) -> Result<Features, VoiceError> {
         if features.frames() == 0 {
             return Err(VoiceError::NotEnoughSpeech {
-                found: speech.len() as f32 / 16_000.0,
+                found: samples as f32 / 16_000.0,
                 needed: MIN_ENROLL_SPEECH_SECONDS,
             });
         }
         features.subtract_mean();
-        let mut sum = vec![0.0f32; super::EMBEDDING_DIM];
-        for window in embedding_windows(&features) {
-            let embedding = normalized(&self.speaker.embed(&window)?)?;
-            for (s, v) in sum.iter_mut().zip(embedding) {
-                *s += v;
-            }
-        }
-        Ok(normalized(&sum)?)
+        Ok(features)
+    }
+
+    /// The unit embedding of one window of [`WINDOW_FRAMES`] frames.
+    pub fn embed_window(&self, window: &Features) -> Result<Vec<f32>, VoiceError> {
+        Ok(normalized(&self.speaker.embed(window)?)?)
     }
 
     /// An enrollment template from a 16 kHz recording.
     pub fn template(&self, samples: &[f32]) -> Result<VoiceTemplate, VoiceError> {
         let speech = self.speech_of(samples)?;
-        let seconds = speech.len() as f32 / 16_000.0;
-        if seconds < MIN_ENROLL_SPEECH_SECONDS {
-            return Err(VoiceError::NotEnoughSpeech {
-                found: seconds,
-                needed: MIN_ENROLL_SPEECH_SECONDS,
-            });
-        }
+        let seconds = enrollment_seconds(&speech)?;
         let embedding = self.embed_speech(&speech)?;
         Ok(VoiceTemplate::new(SPEAKER_MODEL_ID, seconds, &embedding)?)
     }
+}
+
+/// The seconds of `speech` (16 kHz), if enough for an enrollment template.
+pub fn enrollment_seconds(speech: &[f32]) -> Result<f32, VoiceError> {
+    let seconds = speech.len() as f32 / 16_000.0;
+    if seconds < MIN_ENROLL_SPEECH_SECONDS {
+        return Err(VoiceError::NotEnoughSpeech {
+            found: seconds,
+            needed: MIN_ENROLL_SPEECH_SECONDS,
+        });
+    }
+    Ok(seconds)
 }
 
 /// The samples of the 30 ms frames decided as speech.
@@ -100,26 +129,60 @@ pub fn select_speech(samples: &[f32], decisions: &[bool]) -> Vec<f32> {
         .collect()
 }
 
+/// The sum of window embeddings that makes a speech embedding.
+#[derive(Debug, Clone)]
+pub struct EmbeddingSum(Vec<f32>);
+
+impl Default for EmbeddingSum {
+    fn default() -> Self {
+        Self(vec![0.0; super::EMBEDDING_DIM])
+    }
+}
+
+impl EmbeddingSum {
+    /// Adds one window's unit embedding.
+    pub fn add(&mut self, embedding: &[f32]) {
+        for (s, v) in self.0.iter_mut().zip(embedding) {
+            *s += v;
+        }
+    }
+
+    /// The unit embedding of all windows added.
+    pub fn finish(&self) -> Result<Vec<f32>, VoiceError> {
+        Ok(normalized(&self.0)?)
+    }
+}
+
 /// Cuts or tiles features into windows of the [`WINDOW_FRAMES`] lengths.
 pub fn embedding_windows(features: &Features) -> Vec<Features> {
+    (0..window_count(features))
+        .map(|index| embedding_window(features, index))
+        .collect()
+}
+
+/// How many windows [`embedding_windows`] makes of `features`.
+pub fn window_count(features: &Features) -> usize {
+    let longest = WINDOW_FRAMES[WINDOW_FRAMES.len() - 1];
+    features.frames().div_ceil(longest).max(1)
+}
+
+/// Window `index` of [`embedding_windows`]: the whole speech tiled up to the
+/// next window length, or one of the evenly spread longest windows.
+pub fn embedding_window(features: &Features, index: usize) -> Features {
     let frames = features.frames();
     let longest = WINDOW_FRAMES[WINDOW_FRAMES.len() - 1];
     if let Some(&length) = WINDOW_FRAMES.iter().find(|&&l| l >= frames) {
         let values = (0..length)
             .flat_map(|t| features.frame(t % frames).iter().copied())
             .collect();
-        return vec![Features { values }];
+        return Features { values };
     }
-    let count = frames.div_ceil(longest);
-    (0..count)
-        .map(|i| {
-            let start = (frames - longest) * i / (count - 1);
-            let range = start * FBANK_BINS..(start + longest) * FBANK_BINS;
-            Features {
-                values: features.values[range].to_vec(),
-            }
-        })
-        .collect()
+    let count = window_count(features);
+    let start = (frames - longest) * index / (count - 1);
+    let range = start * FBANK_BINS..(start + longest) * FBANK_BINS;
+    Features {
+        values: features.values[range].to_vec(),
+    }
 }
 
 #[cfg(test)]

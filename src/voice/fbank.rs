@@ -107,13 +107,24 @@ impl Fbank {
 
     /// The log-mel features of 16 kHz samples in −1..1.
     pub fn compute(&self, samples: &[f32]) -> Features {
-        let frames = Self::frame_count(samples.len());
-        let mut values = Vec::with_capacity(frames * FBANK_BINS);
+        let mut features = Features {
+            values: Vec::with_capacity(Self::frame_count(samples.len()) * FBANK_BINS),
+        };
+        self.extend(samples, Self::frame_count(samples.len()), &mut features);
+        features
+    }
+
+    /// Appends to `features` (frames `0..k` of `samples` so far) the frames
+    /// `k..k + count`, at most up to the last whole frame of `samples`; so a
+    /// long recording's features can be computed a bounded part at a time.
+    pub fn extend(&self, samples: &[f32], count: usize, features: &mut Features) {
+        let first = features.frames();
+        let last = Self::frame_count(samples.len()).min(first + count);
         let mut frame = vec![0.0f32; FFT_SIZE];
         let mut spectrum = self.fft.make_output_vec();
         let mut scratch = self.fft.make_scratch_vec();
         let mut power = vec![0.0f32; FFT_SIZE / 2];
-        for t in 0..frames {
+        for t in first..last {
             let start = t * FRAME_SHIFT;
             self.prepare_frame(&samples[start..start + FRAME_LENGTH], &mut frame);
             self.fft
@@ -122,13 +133,12 @@ impl Fbank {
             for (p, c) in power.iter_mut().zip(&spectrum) {
                 *p = c.norm_sqr();
             }
-            values.extend(self.filters.iter().map(|filter| {
+            features.values.extend(self.filters.iter().map(|filter| {
                 let bins = &power[filter.first..filter.first + filter.weights.len()];
                 let energy: f32 = bins.iter().zip(&filter.weights).map(|(p, w)| p * w).sum();
                 energy.max(LOG_FLOOR).ln()
             }));
         }
-        Features { values }
     }
 
     /// Scales, removes DC, pre-emphasises, windows and zero-pads one frame.
@@ -193,6 +203,20 @@ mod tests {
         assert_eq!(Fbank::frame_count(400), 1);
         assert_eq!(Fbank::frame_count(560), 2);
         assert_eq!(Fbank::compute(&Fbank::new(), &[0.0; 16_000]).frames(), 98);
+    }
+
+    #[test]
+    fn features_computed_in_parts_equal_the_whole() {
+        let noise: Vec<f32> = (0..16_000)
+            .map(|n| ((n * 7919) % 113) as f32 / 200.0 - 0.25)
+            .collect();
+        let fbank = Fbank::new();
+        let whole = fbank.compute(&noise);
+        let mut parts = Features { values: Vec::new() };
+        for count in [1, 7, 30, 1000] {
+            fbank.extend(&noise, count, &mut parts);
+        }
+        assert_eq!(parts, whole);
     }
 
     #[test]

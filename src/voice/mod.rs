@@ -12,8 +12,9 @@ mod verify;
 
 pub use campplus::{CamPlusModel, EMBEDDING_DIM};
 pub use engine::{
-    MIN_ENROLL_SPEECH_SECONDS, SPEAKER_MODEL_ID, VoiceEngine, WINDOW_FRAMES, embedding_windows,
-    select_speech,
+    EmbeddingSum, MIN_ENROLL_SPEECH_SECONDS, SPEAKER_MODEL, SPEAKER_MODEL_ID, VoiceEngine,
+    WINDOW_FRAMES, embedding_window, embedding_windows, enrollment_seconds, select_speech,
+    window_count,
 };
 pub use error::VoiceError;
 pub use fbank::{FBANK_BINS, FRAME_LENGTH, FRAME_SHIFT, Fbank, Features};
@@ -21,8 +22,11 @@ pub use matching::{
     CALIBRATION_OFFSET, CALIBRATION_SLOPE, MatchResult, match_templates, probability,
 };
 pub use quality::{MAX_SNR_DB, VoiceQuality};
-pub use template::{TEMPLATE_VERSION, TemplateError, VoiceTemplate, dot, normalized};
+pub use template::{
+    MAX_TEMPLATE_SPEECH_SECONDS, TEMPLATE_VERSION, TemplateError, TemplateModel, VoiceTemplate,
+    dot, normalized,
+};
 pub use verify::{
-    AudioInterval, MAX_VERIFY_SECONDS, MIN_VERIFY_SPEECH_SECONDS, VERIFY_HOP_SECONDS, VerifyStream,
-    VerifyStreamResult,
+    AudioInterval, MAX_VERIFY_SECONDS, MIN_VERIFY_SPEECH_SECONDS, Scored, VERIFY_HOP_SECONDS,
+    VerifyStream, VerifyStreamResult,
 };

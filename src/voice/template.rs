@@ -13,6 +13,20 @@ const MAGIC: &[u8; 4] = b"VPVT";
 /// The format version written by this build.
 pub const TEMPLATE_VERSION: u16 = 1;
 
+/// Most speech a template may stand for, in seconds (about 278 hours): more
+/// is no enrollment but a forged or overflowing length.
+pub const MAX_TEMPLATE_SPEECH_SECONDS: f32 = 1.0e6;
+
+/// What a template must have been made by to be used: a model and the
+/// dimension of its embeddings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TemplateModel {
+    /// The model's identifier, written into its templates.
+    pub id: &'static str,
+    /// The dimension of the model's embeddings.
+    pub dimension: usize,
+}
+
 /// Why a template was rejected.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum TemplateError {
@@ -45,6 +59,19 @@ pub enum TemplateError {
     /// Values that cannot be an embedding (non-finite, zero, wrong size).
     #[error("template holds an invalid embedding: {0}")]
     InvalidEmbedding(String),
+    /// The embedding's dimension is not the model's.
+    #[error("template has {found} embedding values, the model makes {expected}")]
+    WrongDimension {
+        /// Dimension of the template.
+        found: usize,
+        /// Dimension of the model's embeddings.
+        expected: usize,
+    },
+    /// A speech length that no enrollment has (negative, non-finite, huge).
+    #[error(
+        "template speech length {0} s is invalid (0 to {MAX_TEMPLATE_SPEECH_SECONDS} s expected)"
+    )]
+    InvalidSpeechLength(f64),
     /// Merge asked for no templates.
     #[error("no templates to merge")]
     NothingToMerge,
@@ -62,12 +89,16 @@ pub struct VoiceTemplate {
 }
 
 impl VoiceTemplate {
-    /// A template from a raw embedding (normalized here).
+    /// A template from a raw embedding (normalized here); the speech length
+    /// must be within 0..=[`MAX_TEMPLATE_SPEECH_SECONDS`].
     pub fn new(
         model_id: &str,
         speech_seconds: f32,
         embedding: &[f32],
     ) -> Result<Self, TemplateError> {
+        if !(0.0..=MAX_TEMPLATE_SPEECH_SECONDS).contains(&speech_seconds) {
+            return Err(TemplateError::InvalidSpeechLength(speech_seconds.into()));
+        }
         Ok(Self {
             model_id: model_id.to_string(),
             speech_seconds,
@@ -120,9 +151,6 @@ impl VoiceTemplate {
         if crc32fast::hash(&bytes[..content_len]) != checksum {
             return Err(TemplateError::Corrupted);
         }
-        if !speech_seconds.is_finite() || speech_seconds < 0.0 {
-            return Err(TemplateError::InvalidEmbedding("bad speech length".into()));
-        }
         Self::new(&model_id, speech_seconds, &embedding)
     }
 
@@ -132,8 +160,9 @@ impl VoiceTemplate {
     }
 
     /// Reads the base64 text form (surrounding whitespace and JSON string
-    /// quotes allowed) and checks it was made by `expected_model`.
-    pub fn from_base64(text: &str, expected_model: &str) -> Result<Self, TemplateError> {
+    /// quotes allowed) and checks it was made by `expected` (model id and
+    /// embedding dimension).
+    pub fn from_base64(text: &str, expected: TemplateModel) -> Result<Self, TemplateError> {
         let text = text.trim();
         let text = text
             .strip_prefix('"')
@@ -144,10 +173,16 @@ impl VoiceTemplate {
             .decode(text)
             .map_err(|e| TemplateError::NotBase64(e.to_string()))?;
         let template = Self::from_bytes(&bytes)?;
-        if template.model_id != expected_model {
+        if template.model_id != expected.id {
             return Err(TemplateError::ForeignModel {
                 found: template.model_id,
-                expected: expected_model.to_string(),
+                expected: expected.id.to_string(),
+            });
+        }
+        if template.embedding.len() != expected.dimension {
+            return Err(TemplateError::WrongDimension {
+                found: template.embedding.len(),
+                expected: expected.dimension,
             });
         }
         Ok(template)
@@ -175,8 +210,11 @@ impl VoiceTemplate {
             }
         }
         let merged: Vec<f32> = sum.iter().map(|v| *v as f32).collect();
-        let speech = templates.iter().map(|t| t.speech_seconds).sum();
-        Self::new(&first.model_id, speech, &merged)
+        let speech: f64 = templates.iter().map(|t| f64::from(t.speech_seconds)).sum();
+        if speech > f64::from(MAX_TEMPLATE_SPEECH_SECONDS) {
+            return Err(TemplateError::InvalidSpeechLength(speech));
+        }
+        Self::new(&first.model_id, speech as f32, &merged)
     }
 
     /// Cosine similarity with another template of the same model.
@@ -246,6 +284,11 @@ impl Reader<'_> {
 mod tests {
     use super::*;
 
+    const MODEL_A: TemplateModel = TemplateModel {
+        id: "model-a",
+        dimension: 192,
+    };
+
     fn sample() -> VoiceTemplate {
         let embedding: Vec<f32> = (0..192).map(|i| (i as f32 * 0.37).sin()).collect();
         VoiceTemplate::new("model-a", 4.5, &embedding).unwrap()
@@ -255,9 +298,9 @@ mod tests {
     fn round_trips_through_base64() {
         let t = sample();
         let text = t.to_base64();
-        assert_eq!(VoiceTemplate::from_base64(&text, "model-a").unwrap(), t);
+        assert_eq!(VoiceTemplate::from_base64(&text, MODEL_A).unwrap(), t);
         let quoted = format!(" \"{text}\"\n");
-        assert_eq!(VoiceTemplate::from_base64(&quoted, "model-a").unwrap(), t);
+        assert_eq!(VoiceTemplate::from_base64(&quoted, MODEL_A).unwrap(), t);
     }
 
     #[test]
@@ -266,7 +309,13 @@ mod tests {
         let bytes = t.to_bytes();
         let b64 = |b: &[u8]| BASE64.encode(b);
         assert!(matches!(
-            VoiceTemplate::from_base64(&t.to_base64(), "model-b"),
+            VoiceTemplate::from_base64(
+                &t.to_base64(),
+                TemplateModel {
+                    id: "model-b",
+                    ..MODEL_A
+                }
+            ),
             Err(TemplateError::ForeignModel { .. })
         ));
         for cut in [0, 3, 10, bytes.len() - 1] {
@@ -292,11 +341,11 @@ mod tests {
             Err(TemplateError::TrailingBytes(1))
         );
         assert!(matches!(
-            VoiceTemplate::from_base64("not base64!", "model-a"),
+            VoiceTemplate::from_base64("not base64!", MODEL_A),
             Err(TemplateError::NotBase64(_))
         ));
         assert_eq!(
-            VoiceTemplate::from_base64(&b64(b"RIFF...."), "model-a"),
+            VoiceTemplate::from_base64(&b64(b"RIFF...."), MODEL_A),
             Err(TemplateError::BadMagic)
         );
     }
@@ -314,6 +363,40 @@ mod tests {
             VoiceTemplate::merge(&[]),
             Err(TemplateError::NothingToMerge)
         );
+    }
+
+    #[test]
+    fn a_template_of_another_dimension_is_rejected() {
+        let short = VoiceTemplate::new("model-a", 4.5, &[0.6, 0.8]).unwrap();
+        assert_eq!(
+            VoiceTemplate::from_base64(&short.to_base64(), MODEL_A),
+            Err(TemplateError::WrongDimension {
+                found: 2,
+                expected: 192
+            })
+        );
+    }
+
+    #[test]
+    fn speech_lengths_are_checked_on_decode_and_merge() {
+        for bad in [-1.0, f32::NAN, f32::INFINITY, 3e38] {
+            let mut forged = sample();
+            forged.speech_seconds = bad;
+            assert!(
+                matches!(
+                    VoiceTemplate::from_bytes(&forged.to_bytes()),
+                    Err(TemplateError::InvalidSpeechLength(_))
+                ),
+                "{bad}"
+            );
+        }
+        let mut big = sample();
+        big.speech_seconds = MAX_TEMPLATE_SPEECH_SECONDS;
+        let big = VoiceTemplate::from_bytes(&big.to_bytes()).unwrap();
+        assert!(matches!(
+            VoiceTemplate::merge(&[big.clone(), big]),
+            Err(TemplateError::InvalidSpeechLength(_))
+        ));
     }
 
     #[test]

@@ -41,6 +41,15 @@ pub struct VerifyStreamResult {
     pub verify_result: MatchResult,
 }
 
+/// What one [`VerifyStream::push`] brought.
+#[derive(Debug, Default)]
+pub struct Scored {
+    /// The results now due and scored, in time order.
+    pub results: Vec<VerifyStreamResult>,
+    /// Results due but not scored for want of budget.
+    pub skipped: u64,
+}
+
 /// A verify stream over 16 kHz audio, reporting in the client's timeline.
 pub struct VerifyStream {
     engine: VoiceEngine,
@@ -89,25 +98,43 @@ impl VerifyStream {
         }
     }
 
-    /// Takes the 16 kHz audio of one message, which held `client_samples`
-    /// samples at the client rate; returns every result now due.
+    /// Takes 16 kHz audio, which held `client_samples` samples at the client
+    /// rate; returns every result now due.
+    ///
+    /// Scoring a window costs its length in seconds from `budget`; a window
+    /// that needs scoring when the budget cannot pay for it is skipped (and
+    /// counted), so the work one call may cause is bounded by the budget.
+    /// Windows with too little speech cost nothing.
     pub fn push(
         &mut self,
         audio: &[f32],
         client_samples: u64,
-    ) -> Result<Vec<VerifyStreamResult>, VoiceError> {
+        budget: &mut f64,
+    ) -> Result<Scored, VoiceError> {
         self.history.extend(audio);
         self.new_frames.clear();
         self.vad.push(audio, &mut self.new_frames);
         self.frames.extend(&self.new_frames);
         self.client_samples += client_samples;
-        let mut results = Vec::new();
+        let mut scored = Scored::default();
         while let Some(end) = self.due_end(self.next_result) {
-            results.push(self.result_ending_at(end)?);
             self.next_result += 1;
+            match self.result_ending_at(end, budget)? {
+                Some(result) => scored.results.push(result),
+                None => scored.skipped += 1,
+            }
         }
         self.trim();
-        Ok(results)
+        Ok(scored)
+    }
+
+    /// Gives back memory that grew for a large push beyond the context kept.
+    pub fn shrink_buffers(&mut self) {
+        self.history.shrink_to(self.keep);
+        let frames = self.keep / API_FRAME_SAMPLES as usize + 1;
+        self.frames.shrink_to(frames);
+        self.new_frames.clear();
+        self.new_frames.shrink_to(frames);
     }
 
     /// Bytes of audio and frames held now (bounded by the context length).
@@ -122,7 +149,13 @@ impl VerifyStream {
         (end <= self.client_samples).then_some(end)
     }
 
-    fn result_ending_at(&self, end: u64) -> Result<VerifyStreamResult, VoiceError> {
+    /// The result of the window ending at client sample `end`, or `None` if
+    /// it needs scoring and `budget` (seconds) cannot pay for it.
+    fn result_ending_at(
+        &self,
+        end: u64,
+        budget: &mut f64,
+    ) -> Result<Option<VerifyStreamResult>, VoiceError> {
         let rate = f64::from(self.client_rate);
         let window = (self.window_seconds * rate).round() as u64;
         let start = end.saturating_sub(window);
@@ -130,13 +163,17 @@ impl VerifyStream {
         let audio_end = self.history_start + self.history.len() as u64;
         let speech = self.speech_between(to_engine(start), to_engine(end).min(audio_end));
         let verify_result = if speech.len() as f64 >= MIN_VERIFY_SPEECH_SECONDS * ENGINE_RATE {
+            if *budget < self.window_seconds {
+                return Ok(None);
+            }
+            *budget -= self.window_seconds;
             let embedding = self.engine.embed_speech(&speech)?;
             MatchResult::from_score(super::dot(&embedding, &self.template.embedding))
         } else {
             MatchResult::no_speech()
         };
         let ms = |sample: u64| sample as f64 * 1000.0 / rate;
-        Ok(VerifyStreamResult {
+        Ok(Some(VerifyStreamResult {
             audio_interval: AudioInterval {
                 start_sample: start,
                 end_sample: end,
@@ -145,7 +182,7 @@ impl VerifyStream {
                 sample_rate: self.client_rate,
             },
             verify_result,
-        })
+        }))
     }
 
     /// Samples in `[from, to)` (absolute 16 kHz indices) of decided speech frames.
