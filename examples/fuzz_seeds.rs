@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::Path;
 
-use voiceport::audio::{OggOpusDemuxer, decode_wav};
+use voiceport::audio::{OggOpusDemuxer, decode_wav, ogg_pages};
 use voiceport::voice::{EMBEDDING_DIM, SPEAKER_MODEL_ID, VoiceTemplate};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
@@ -37,6 +37,7 @@ fn main() -> std::io::Result<()> {
         u8::MAX,
     ));
     fs::write(out.join("opus_input/packets.bin"), &raw)?;
+    write_hostile_ogg_seeds(&ogg, out)?;
 
     let wav = fs::read(format!("{DATA}/demo/speaker_a_verify.wav"))?;
     let recording = decode_wav(&wav).expect("fixture decodes");
@@ -57,6 +58,28 @@ fn main() -> std::io::Result<()> {
         0x7f,
     ));
     fs::write(out.join("session/endpoint_opus.bin"), endpoint)
+}
+
+/// Ogg streams of the hostile kinds the demuxer must bound: pages of empty
+/// packets, and damaged pages followed by valid ones.
+fn write_hostile_ogg_seeds(ogg: &[u8], out: &Path) -> std::io::Result<()> {
+    let pages = ogg_pages(ogg);
+    let head = [pages[0], pages[1]].concat();
+    let mut writer = ogg::writing::PacketWriter::new(Vec::new());
+    for i in 0..4 * 255 {
+        let end = ogg::writing::PacketWriteEndInfo::NormalPacket;
+        writer.write_packet(Vec::new(), 1, end, i).expect("page");
+    }
+    let empty = [head.clone(), writer.into_inner()].concat();
+    let mut seed = vec![OPUS_16K];
+    seed.extend(length_prefixed(empty.chunks(255), u8::MAX));
+    fs::write(out.join("opus_input/ogg_empty_packets.bin"), seed)?;
+    let mut damaged = pages[2].to_vec();
+    damaged[22] ^= 0xff;
+    let stream = [head, damaged.repeat(3), pages[2..].concat()].concat();
+    let mut seed = vec![OPUS_16K];
+    seed.extend(length_prefixed(stream.chunks(255), u8::MAX));
+    fs::write(out.join("opus_input/ogg_damaged_pages.bin"), seed)
 }
 
 /// Messages as a length byte (at most `max`, longer ones cut) and their bytes.

@@ -15,6 +15,10 @@ fn main() {
 fn main() {}
 
 #[cfg(not(target_arch = "wasm32"))]
+#[path = "support/proc_status.rs"]
+mod proc_status;
+
+#[cfg(not(target_arch = "wasm32"))]
 mod native {
     use std::collections::VecDeque;
     use std::sync::Arc;
@@ -24,6 +28,8 @@ mod native {
     use tokio::sync::Mutex;
     use tokio_tungstenite::tungstenite::Message;
     use voiceport::service::{AudioBuffer, create_template};
+
+    use super::proc_status::memory_mib;
 
     const RATE: u32 = 16_000;
     const CHUNK: Duration = Duration::from_millis(100);
@@ -79,16 +85,6 @@ mod native {
         };
         let template = create_template(&models, audio).expect("template");
         vec![template, RATE.to_string(), "3".into()]
-    }
-
-    /// The server's peak resident set so far, in MiB (Linux `VmHWM`).
-    fn peak_rss_mib(pid: u32) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .map_or(f64::NAN, |kb| kb / 1024.0)
     }
 
     /// One real-time stream: latencies of every reply, or why it failed.
@@ -203,7 +199,7 @@ mod native {
                 percentile(&latencies, 0.5),
                 percentile(&latencies, 0.99),
                 percentile(&latencies, 1.0),
-                peak_rss_mib(plan.server_pid),
+                memory_mib(plan.server_pid, "VmHWM:"),
             );
         }
     }

@@ -3,29 +3,14 @@
 //! bytes or losing the valid pages after them.
 
 use ogg::writing::{PacketWriteEndInfo, PacketWriter};
-use voiceport::audio::{AudioInput, OggOpusDemuxer, OpusInput, ogg_audio_budget};
+use voiceport::audio::{
+    AudioInput, MAX_OGG_PAGE_BYTES as MAX_PAGE, OggOpusDemuxer, OpusInput, ogg_audio_budget,
+    ogg_pages as pages,
+};
 
 const OGG: &[u8] = include_bytes!("data/opus/librivox_64kbps_20ms.opus");
-/// Longest possible Ogg page: header, 255 lacing values, 255 × 255 bytes.
-const MAX_PAGE: usize = 27 + 255 + 255 * 255;
 /// Longest Opus packet, 120 ms, in engine samples.
 const MAX_PACKET: usize = 1_920;
-
-/// The pages of an Ogg stream, in order.
-fn pages(mut bytes: &[u8]) -> Vec<&[u8]> {
-    let mut pages = Vec::new();
-    while !bytes.is_empty() {
-        let segments = usize::from(bytes[26]);
-        let body: usize = bytes[27..27 + segments]
-            .iter()
-            .map(|&l| usize::from(l))
-            .sum();
-        let (page, rest) = bytes.split_at(27 + segments + body);
-        pages.push(page);
-        bytes = rest;
-    }
-    pages
-}
 
 /// The fixture's `OpusHead` and `OpusTags` pages followed by `packets`,
 /// paged by the `ogg` crate's writer.

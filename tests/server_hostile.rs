@@ -171,6 +171,15 @@ fn forged(dimension: usize, seconds: f32) -> String {
     template.to_base64()
 }
 
+/// Posts `body` as JSON on `path`: status and reply.
+async fn post_json(server: &TestServer, path: &str, body: Value) -> (u16, String) {
+    let body = body.to_string();
+    server.post(path, "application/json", body.as_bytes()).await
+}
+
+const MATCH: &str = "/voice_template_matcher/match_voice_templates";
+const MERGE: &str = "/voice_template_factory/merge_voice_templates";
+
 #[tokio::test]
 async fn forged_templates_are_refused_on_every_route() {
     let server = TestServer::default().await;
@@ -178,23 +187,10 @@ async fn forged_templates_are_refused_on_every_route() {
     let huge_length = forged(192, 3e38);
     let good = forged(192, 2.0);
     for bad in [&wrong_dimension, &huge_length] {
-        let body = serde_json::json!({ "template1": bad, "template2": bad }).to_string();
-        let (status, reply) = server
-            .post(
-                "/voice_template_matcher/match_voice_templates",
-                "application/json",
-                body.as_bytes(),
-            )
-            .await;
+        let pair = serde_json::json!({ "template1": bad, "template2": bad });
+        let (status, reply) = post_json(&server, MATCH, pair).await;
         assert_eq!(status, 400, "{reply}");
-        let body = serde_json::json!([good, bad]).to_string();
-        let (status, reply) = server
-            .post(
-                "/voice_template_factory/merge_voice_templates",
-                "application/json",
-                body.as_bytes(),
-            )
-            .await;
+        let (status, reply) = post_json(&server, MERGE, serde_json::json!([good, bad])).await;
         assert_eq!(status, 400, "{reply}");
         for path in ["/voice_verify_stream", "/voice_verify_stream_opus"] {
             let mut client = server.connect(path).await;
@@ -205,14 +201,7 @@ async fn forged_templates_are_refused_on_every_route() {
     }
     // Two valid templates whose lengths add up past the limit.
     let big = forged(192, 9e5);
-    let body = serde_json::json!([big, big]).to_string();
-    let (status, reply) = server
-        .post(
-            "/voice_template_factory/merge_voice_templates",
-            "application/json",
-            body.as_bytes(),
-        )
-        .await;
+    let (status, reply) = post_json(&server, MERGE, serde_json::json!([big, big])).await;
     assert_eq!(status, 400, "{reply}");
     assert!(reply.contains("speech length"), "{reply}");
     server.stop().await;

@@ -15,7 +15,7 @@ mod wav;
 
 pub use error::AudioError;
 pub use input::{AudioInput, Decoded, PcmInput, check_pcm_rate};
-pub use ogg::{OggOpusDemuxer, OpusHead};
+pub use ogg::{MAX_OGG_PAGE_BYTES, OggOpusDemuxer, OpusHead, ogg_pages};
 pub use opus::{
     OGG_AUDIO_ALLOWANCE_MS, OGG_AUDIO_MS_PER_BYTE, OPUS_RATES, OpusInput, ogg_audio_budget,
 };

@@ -10,6 +10,9 @@ use super::AudioError;
 /// Bytes of an Ogg page header before its segment table.
 const PAGE_HEADER: usize = 27;
 
+/// The longest Ogg page: its header, 255 lacing values and 255 × 255 bytes.
+pub const MAX_OGG_PAGE_BYTES: usize = PAGE_HEADER + 255 + 255 * 255;
+
 /// What the stream's `OpusHead` says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OpusHead {
@@ -65,7 +68,7 @@ impl OggOpusDemuxer {
     /// not start a page are skipped up to the next `OggS`. Either way the
     /// stream goes on with the next page, so valid pages after garbage are
     /// still read; the first problem met is returned once every complete page
-    /// has been read. Pending bytes never exceed one page (≤ 65 307 bytes),
+    /// has been read. Pending bytes never exceed one page ([`MAX_OGG_PAGE_BYTES`]),
     /// and no byte is scanned twice.
     pub fn push(&mut self, bytes: &[u8], audio: &mut Vec<Vec<u8>>) -> Result<(), AudioError> {
         self.pending.extend_from_slice(bytes);
@@ -132,6 +135,23 @@ impl OggOpusDemuxer {
         }
         Ok(())
     }
+}
+
+/// The complete pages of an Ogg stream, in order (bytes outside pages
+/// skipped, an incomplete last page left out). Checksums are not checked.
+pub fn ogg_pages(mut bytes: &[u8]) -> Vec<&[u8]> {
+    let mut pages = Vec::new();
+    while let Some(step) = next_page(bytes) {
+        let (taken, rest) = match step {
+            PageStep::Page(length) => bytes.split_at(length),
+            PageStep::Garbage(length) => (&[][..], &bytes[length..]),
+        };
+        if !taken.is_empty() {
+            pages.push(taken);
+        }
+        bytes = rest;
+    }
+    pages
 }
 
 /// What the bytes at the start of a buffer are.

@@ -171,10 +171,10 @@ mod tests {
     #[test]
     fn data_lengths_of_streaming_writers_read_to_the_end() {
         let spec = WavSpec {
-            channels: 1,
             sample_rate: 8_000,
             bits_per_sample: 16,
             sample_format: SampleFormat::Int,
+            ..MONO_FLOAT_16K
         };
         let bytes = wav_bytes(spec, |w| {
             for i in 0..24_000 {

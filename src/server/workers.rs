@@ -207,6 +207,9 @@ mod tests {
                         while !gate.load(Ordering::SeqCst) {
                             std::thread::sleep(Duration::from_millis(1));
                         }
+                        // Model work takes a while: each job queues its next
+                        // step while another job's step runs.
+                        std::thread::sleep(Duration::from_millis(20));
                         order.lock().unwrap().push(*name);
                         *n += 1;
                         (*n == 3).then_some(())
