@@ -61,26 +61,88 @@ pub enum AudioBuffer<'a> {
     Wav(&'a [u8]),
 }
 
-impl AudioBuffer<'_> {
-    /// The audio at 16 kHz, and its length in seconds at its own rate.
-    fn to_engine_rate(self) -> Result<(Vec<f32>, f64), ServiceError> {
-        let mut out = Vec::new();
-        let (client_samples, rate) = match self {
-            Self::Pcm16 { bytes, sample_rate } => {
-                let mut input = PcmInput::new(sample_rate)?;
-                let samples = input.push(bytes, &mut out).into_result()?;
-                input.finish(&mut out)?;
-                (samples, sample_rate)
-            }
-            Self::Wav(bytes) => {
+/// Seconds of a recording read in one step (about 30 ms of VAD work).
+const STEP_SECONDS: usize = 10;
+
+/// A whole recording read a slice at a time at the engine rate, so that
+/// working through it holds the recording in its own format only.
+struct RecordingSlices {
+    source: SliceSource,
+    offset: usize,
+    rate: u32,
+    client_samples: usize,
+}
+
+/// Where the slices come from.
+enum SliceSource {
+    /// PCM16 bytes, decoded and resampled a slice at a time.
+    Pcm { bytes: Vec<u8>, input: PcmInput },
+    /// A decoded file's samples at its own rate, resampled a slice at a time.
+    Samples {
+        samples: Vec<f32>,
+        resampler: Resampler16k,
+    },
+}
+
+impl RecordingSlices {
+    fn new(audio: AudioBuffer) -> Result<Self, ServiceError> {
+        Ok(match audio {
+            AudioBuffer::Pcm16 { bytes, sample_rate } => Self {
+                client_samples: bytes.len() / 2,
+                source: SliceSource::Pcm {
+                    input: PcmInput::new(sample_rate)?,
+                    bytes: bytes.to_vec(),
+                },
+                offset: 0,
+                rate: sample_rate,
+            },
+            AudioBuffer::Wav(bytes) => {
                 let recording = decode_wav(bytes)?;
-                let mut resampler = Resampler16k::new(recording.sample_rate)?;
-                resampler.push(&recording.samples, &mut out)?;
-                resampler.finish(&mut out)?;
-                (recording.samples.len() as u64, recording.sample_rate)
+                Self {
+                    client_samples: recording.samples.len(),
+                    source: SliceSource::Samples {
+                        resampler: Resampler16k::new(recording.sample_rate)?,
+                        samples: recording.samples,
+                    },
+                    offset: 0,
+                    rate: recording.sample_rate,
+                }
+            }
+        })
+    }
+
+    /// The recording's length in seconds at its own rate.
+    fn seconds(&self) -> f64 {
+        self.client_samples as f64 / f64::from(self.rate)
+    }
+
+    /// Appends the next slice at the engine rate to `out`; true once the
+    /// whole recording has been read (the resampler's tail included).
+    fn read(&mut self, out: &mut Vec<f32>) -> Result<bool, ServiceError> {
+        let step = STEP_SECONDS * self.rate as usize;
+        let done = match &mut self.source {
+            SliceSource::Pcm { bytes, input } => {
+                let end = bytes.len().min(self.offset + 2 * step);
+                input.push(&bytes[self.offset..end], out).into_result()?;
+                self.offset = end;
+                let done = end == bytes.len();
+                if done {
+                    input.finish(out)?;
+                }
+                done
+            }
+            SliceSource::Samples { samples, resampler } => {
+                let end = samples.len().min(self.offset + step);
+                resampler.push(&samples[self.offset..end], out)?;
+                self.offset = end;
+                let done = end == samples.len();
+                if done {
+                    resampler.finish(out)?;
+                }
+                done
             }
         };
-        Ok((out, client_samples as f64 / f64::from(rate)))
+        Ok(done)
     }
 }
 
@@ -108,34 +170,75 @@ pub fn run_to_end<W: Stepwise>(mut work: W) -> W::Output {
     }
 }
 
-/// Engine samples the VAD reads in one step (10 s: about 30 ms of work).
-const VAD_STEP_SAMPLES: usize = 160_000;
 /// Fbank frames computed in one step (60 s of speech).
 const FBANK_STEP_FRAMES: usize = 6_000;
 
-/// The VAD over a whole recording at the engine rate, a slice per step.
+/// The VAD over a whole recording, a slice per step.
 struct VadPass {
-    samples: Vec<f32>,
-    fed: usize,
+    audio: RecordingSlices,
+    slice: Vec<f32>,
     decisions: Option<RecordingDecisions>,
 }
 
 impl VadPass {
-    fn new(models: &Models, samples: Vec<f32>) -> Self {
+    fn new(models: &Models, audio: RecordingSlices) -> Self {
         Self {
+            audio,
+            slice: Vec::new(),
             decisions: Some(RecordingDecisions::new(&models.vad)),
-            samples,
-            fed: 0,
         }
     }
 
-    /// Reads the next slice; every frame's decision once all are read.
-    fn step(&mut self) -> Option<Vec<bool>> {
+    /// Reads the next slice into [`Self::slice`]; every frame's decision
+    /// once the whole recording has been read.
+    fn step(&mut self) -> Result<Option<Vec<bool>>, ServiceError> {
+        self.slice.clear();
+        let done = self.audio.read(&mut self.slice)?;
         let decisions = self.decisions.as_mut().expect("a pass ends once");
-        let end = self.samples.len().min(self.fed + VAD_STEP_SAMPLES);
-        decisions.push(&self.samples[self.fed..end]);
-        self.fed = end;
-        (end == self.samples.len()).then(|| self.decisions.take().expect("checked").finish())
+        decisions.push(&self.slice);
+        Ok(done.then(|| self.decisions.take().expect("checked").finish()))
+    }
+
+    /// The decisions made so far.
+    fn decided(&self) -> &[bool] {
+        self.decisions
+            .as_ref()
+            .map_or(&[], RecordingDecisions::decided)
+    }
+}
+
+/// Keeps the speech of a recording read a slice at a time: the samples of
+/// the frames decided as speech, holding only the undecided ones besides.
+#[derive(Default)]
+struct SpeechSelector {
+    /// Samples from the first undecided frame on.
+    pending: Vec<f32>,
+    /// Frames decided and taken.
+    taken: usize,
+    speech: Vec<f32>,
+}
+
+impl SpeechSelector {
+    /// Takes the next samples, and the decisions of the recording so far.
+    fn push(&mut self, samples: &[f32], decided: &[bool]) {
+        self.pending.extend_from_slice(samples);
+        self.take(decided);
+    }
+
+    /// The speech, given every decision of the recording.
+    fn finish(mut self, decisions: &[bool]) -> Vec<f32> {
+        self.take(decisions);
+        self.speech
+    }
+
+    fn take(&mut self, decided: &[bool]) {
+        let frame = API_FRAME_SAMPLES as usize;
+        let new = &decided[self.taken.min(decided.len())..];
+        let whole = new.len().min(self.pending.len() / frame);
+        self.speech
+            .extend(select_speech(&self.pending[..whole * frame], &new[..whole]));
+        self.pending.drain(..whole * frame);
+        self.taken += whole;
     }
 }
 
@@ -147,7 +250,7 @@ pub struct TemplateJob {
 }
 
 enum TemplateStage {
-    Vad(VadPass),
+    Vad(Box<VadPass>, SpeechSelector),
     Features {
         seconds: f32,
         speech: Vec<f32>,
@@ -162,21 +265,23 @@ enum TemplateStage {
 }
 
 impl TemplateJob {
-    /// Decodes `audio`; the rest is done by the steps.
+    /// Takes `audio` (a WAV file is decoded here); the rest is done by the steps.
     pub fn start(models: &Models, audio: AudioBuffer) -> Result<Self, ServiceError> {
         let engine = models.voice()?.clone();
-        let (samples, _) = audio.to_engine_rate()?;
+        let pass = Box::new(VadPass::new(models, RecordingSlices::new(audio)?));
         Ok(Self {
             engine,
-            stage: TemplateStage::Vad(VadPass::new(models, samples)),
+            stage: TemplateStage::Vad(pass, SpeechSelector::default()),
         })
     }
 
     fn advance(&mut self) -> Result<Option<String>, ServiceError> {
         match &mut self.stage {
-            TemplateStage::Vad(pass) => {
-                if let Some(decisions) = pass.step() {
-                    let speech = select_speech(&pass.samples, &decisions);
+            TemplateStage::Vad(pass, selector) => {
+                let finished = pass.step()?;
+                selector.push(&pass.slice, pass.decided());
+                if let Some(decisions) = finished {
+                    let speech = std::mem::take(selector).finish(&decisions);
                     self.stage = TemplateStage::Features {
                         seconds: enrollment_seconds(&speech)?,
                         speech,
@@ -238,12 +343,12 @@ pub struct SummaryJob {
 }
 
 impl SummaryJob {
-    /// Decodes `audio`; the VAD is done by the steps.
+    /// Takes `audio` (a WAV file is decoded here); the VAD is done by the steps.
     pub fn start(models: &Models, audio: AudioBuffer) -> Result<Self, ServiceError> {
-        let (samples, seconds) = audio.to_engine_rate()?;
+        let audio = RecordingSlices::new(audio)?;
         Ok(Self {
-            pass: VadPass::new(models, samples),
-            seconds,
+            seconds: audio.seconds(),
+            pass: VadPass::new(models, audio),
         })
     }
 }
@@ -252,7 +357,10 @@ impl Stepwise for SummaryJob {
     type Output = Result<SpeechSummaryJson, ServiceError>;
 
     fn step(&mut self) -> Option<Self::Output> {
-        let decisions = self.pass.step()?;
+        let decisions = match self.pass.step() {
+            Ok(decisions) => decisions?,
+            Err(error) => return Some(Err(error)),
+        };
         let mut summary = SpeechSummary::new();
         summary.push(&decisions);
         Some(Ok(SpeechSummaryJson::new(
@@ -289,7 +397,9 @@ pub fn speech_summary(
 
 /// The enrollment quality of a recording: speech length and SNR.
 pub fn voice_quality(models: &Models, audio: AudioBuffer) -> Result<VoiceQuality, ServiceError> {
-    let (samples, _) = audio.to_engine_rate()?;
+    let mut audio = RecordingSlices::new(audio)?;
+    let mut samples = Vec::new();
+    while !audio.read(&mut samples)? {}
     let decisions = frame_decisions(&models.vad, &samples);
     Ok(VoiceQuality::measure(
         &samples,

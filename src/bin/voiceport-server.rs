@@ -1,5 +1,12 @@
 //! `voiceport-server`: the native server (WebSocket + REST + demo page).
 
+/// mimalloc returns freed memory to the system: after a burst of large
+/// messages the server's resident memory comes back down (glibc's malloc
+/// kept hundreds of MiB in per-thread arenas; BENCHMARKS.md, hostile soak).
+#[cfg(not(target_arch = "wasm32"))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[cfg(not(target_arch = "wasm32"))]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {

@@ -70,6 +70,11 @@ impl RecordingDecisions {
         self.vad.push(samples, &mut self.decisions);
     }
 
+    /// The decisions made so far (the last frames wait for more audio).
+    pub fn decided(&self) -> &[bool] {
+        &self.decisions
+    }
+
     /// The decision of every complete frame, the end padded with silence.
     pub fn finish(mut self) -> Vec<bool> {
         let padding = [0.0; 2 * super::MODEL_FRAME_SAMPLES];
