@@ -187,3 +187,31 @@ fn an_hour_of_audio_keeps_memory_bounded_by_the_context() {
     }
     assert_eq!(results, (3600 - 2) * 2 + 1);
 }
+
+#[test]
+fn one_message_has_at_most_its_budget_of_windows_scored() {
+    use voiceport::protocol::{MAX_VERIFIED_SECONDS_PER_MESSAGE, Session};
+    let (speech, _) = wav_samples(LIBRIVOX_GAPS_WAV);
+    let mut session = Session::for_path("/voice_verify_stream", shared_models()).unwrap();
+    for param in [template_of(&speech).as_str(), "16000", "10", "10"] {
+        assert_eq!(session.on_text(param), "200");
+    }
+    // 200 s of speech in one message: 381 windows of 10 s are due, 12 can be
+    // paid for; the rest are skipped rather than costing ~4 CPU-minutes.
+    let long: Vec<f32> = speech.iter().copied().cycle().take(200 * 16_000).collect();
+    let reply: Value = serde_json::from_str(&session.on_binary(&pcm16_bytes(&long))).unwrap();
+    let scored = reply
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["verify_result"]["score"].as_f64().unwrap() != 0.0)
+        .count();
+    let budget = (MAX_VERIFIED_SECONDS_PER_MESSAGE / 10.0) as usize;
+    assert!((1..=budget).contains(&scored), "{scored} windows scored");
+    // The next message is due one result, and gets it.
+    let half_second = pcm16_bytes(&speech[..8_000]);
+    let reply: Value = serde_json::from_str(&session.on_binary(&half_second)).unwrap();
+    assert_eq!(reply.as_array().unwrap().len(), 1, "{reply}");
+    let end = reply[0]["audio_interval"]["end_sample"].as_u64().unwrap();
+    assert_eq!(end, 200 * 16_000 + 8_000);
+}
