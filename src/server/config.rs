@@ -6,7 +6,12 @@ use std::time::Duration;
 
 /// Settings of the native server (`voiceport-server --help` lists them).
 #[derive(Debug, Clone, clap::Parser)]
-#[command(name = "voiceport-server", version, about = "voiceport native server")]
+#[command(
+    name = "voiceport-server",
+    version,
+    about = "voiceport native server",
+    args_override_self = true
+)]
 pub struct ServerConfig {
     /// Address to listen on.
     #[arg(long, env = "VOICEPORT_ADDR", default_value = "0.0.0.0:8080")]
@@ -37,6 +42,11 @@ pub struct ServerConfig {
     /// buffers full) before the server closes the connection.
     #[arg(long, env = "VOICEPORT_SEND_TIMEOUT_SECS", default_value_t = 30)]
     pub send_timeout_secs: u64,
+    /// Seconds open streams may go on after SIGTERM (the server is then not
+    /// ready and refuses new work); streams still open after it are closed
+    /// with 1001. Sized for one verification.
+    #[arg(long, env = "VOICEPORT_DRAIN_SECS", default_value_t = 30)]
+    pub drain_secs: u64,
     /// Seconds a WebSocket may stay silent before the server closes it.
     #[arg(long, env = "VOICEPORT_IDLE_TIMEOUT_SECS", default_value_t = 300)]
     pub idle_timeout_secs: u64,
@@ -70,7 +80,13 @@ impl ServerConfig {
         Duration::from_secs(self.idle_timeout_secs)
     }
 
-    /// Defaults for an ephemeral local server (tests, benches): loopback, port 0.
+    /// The drain period as a duration.
+    pub fn drain(&self) -> Duration {
+        Duration::from_secs(self.drain_secs)
+    }
+
+    /// Defaults for an ephemeral local server (tests, benches): loopback,
+    /// port 0, no drain period (streams close as soon as it stops).
     pub fn loopback() -> Self {
         Self::loopback_with(&[])
     }
@@ -78,7 +94,13 @@ impl ServerConfig {
     /// An ephemeral local server with extra command-line `flags`, e.g. `["--api-key", "k"]`.
     pub fn loopback_with(flags: &[&str]) -> Self {
         use clap::Parser;
-        let base = ["voiceport-server", "--addr", "127.0.0.1:0"];
+        let base = [
+            "voiceport-server",
+            "--addr",
+            "127.0.0.1:0",
+            "--drain-secs",
+            "0",
+        ];
         Self::parse_from(base.iter().chain(flags))
     }
 }

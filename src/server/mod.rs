@@ -12,7 +12,7 @@ mod ws;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
@@ -39,6 +39,9 @@ pub struct AppState {
     connections: Arc<Semaphore>,
     workers: ModelWorkers,
     connection_ids: AtomicU64,
+    /// Set on SIGTERM: not ready, new work refused, open streams go on.
+    draining: AtomicBool,
+    /// Set when the open streams are to close (the drain period is over).
     shutdown: watch::Receiver<bool>,
 }
 
@@ -52,6 +55,7 @@ impl AppState {
             connections: Arc::new(Semaphore::new(config.max_connections)),
             workers: ModelWorkers::new(config.inference_threads)?,
             connection_ids: AtomicU64::new(1),
+            draining: AtomicBool::new(false),
             config,
             models,
             shutdown,
@@ -64,6 +68,26 @@ impl AppState {
 
     fn active_connections(&self) -> usize {
         self.config.max_connections - self.connections.available_permits()
+    }
+
+    fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    /// Stops being ready; resolves when the open streams have ended or the
+    /// drain period is over, whichever comes first.
+    async fn drain(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+        let period = self.config.drain();
+        tracing::info!(
+            streams = self.active_connections(),
+            seconds = period.as_secs(),
+            "draining: not ready, new work refused, open streams go on"
+        );
+        let deadline = tokio::time::Instant::now() + period;
+        while self.active_connections() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }
 
@@ -105,7 +129,13 @@ pub fn router(state: Arc<AppState>) -> Router {
     }
     router = router
         .route_layer(middleware::from_fn_with_state(state.clone(), access::guard))
-        .route("/health", get(health));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            refuse_while_draining,
+        ))
+        .route("/health", get(health))
+        .route("/health/live", get(live))
+        .route("/health/ready", get(ready));
     if state.config.www.is_dir() {
         router = router.fallback_service(ServeDir::new(&state.config.www));
     }
@@ -121,10 +151,39 @@ fn request_span(request: &axum::extract::Request) -> tracing::Span {
     tracing::debug_span!("request", method = %request.method(), path = request.uri().path())
 }
 
-/// `GET /health`: liveness plus connection and model-work counts.
+/// Refuses new API work with 503 while draining, so that a load balancer
+/// sends it to another server.
+async fn refuse_while_draining(
+    State(app): State<Arc<AppState>>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if app.is_draining() {
+        return errors::unavailable("server draining").into_response();
+    }
+    next.run(request).await
+}
+
+/// `GET /health/live`: the process answers (restart it if not).
+async fn live() -> &'static str {
+    "ok"
+}
+
+/// `GET /health/ready`: 200 while the server takes new work, 503 once it
+/// drains.
+async fn ready(State(app): State<Arc<AppState>>) -> (StatusCode, &'static str) {
+    if app.is_draining() {
+        (StatusCode::SERVICE_UNAVAILABLE, "draining")
+    } else {
+        (StatusCode::OK, "ready")
+    }
+}
+
+/// `GET /health`: status plus connection and model-work counts.
 async fn health(State(app): State<Arc<AppState>>) -> Json<serde_json::Value> {
     Json(serde_json::json!({
-        "status": "ok",
+        "status": if app.is_draining() { "draining" } else { "ok" },
         "version": env!("CARGO_PKG_VERSION"),
         "active_connections": app.active_connections(),
         "max_connections": app.config.max_connections,
@@ -132,8 +191,10 @@ async fn health(State(app): State<Arc<AppState>>) -> Json<serde_json::Value> {
     }))
 }
 
-/// Serves on `listener` until `shutdown` resolves, then closes every
-/// WebSocket with code 1001 and waits for in-flight requests.
+/// Serves on `listener` until `shutdown` resolves, then drains: not ready,
+/// new work refused with 503, open streams going on for `--drain-secs` (or
+/// until they end); then closes every WebSocket still open with code 1001,
+/// waits for in-flight requests and returns.
 pub async fn serve(
     listener: TcpListener,
     config: ServerConfig,
@@ -147,8 +208,10 @@ pub async fn serve(
     };
     let state = Arc::new(AppState::new(config, models, stopped)?);
     tracing::info!(addr = %listener.local_addr()?, "voiceport server listening");
+    let draining = state.clone();
     let shutdown = async move {
         shutdown.await;
+        draining.drain().await;
         tracing::info!("shutting down");
         let _ = stop.send(true);
     };
