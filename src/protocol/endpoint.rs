@@ -55,6 +55,19 @@ impl Endpoint {
         "/voice_verify_stream_opus",
     ];
 
+    /// The endpoint's canonical path (aliases folded), e.g. `/voice_verify_stream_opus`.
+    pub fn path(&self) -> &'static str {
+        let index = match self.kind {
+            EndpointKind::SpeechEndpoint => 0,
+            EndpointKind::SpeechSummary => 1,
+            EndpointKind::VoiceVerify => 2,
+        };
+        match self.codec {
+            Codec::Pcm16 => Self::PATHS[index],
+            Codec::Opus => Self::PATHS[4 + index],
+        }
+    }
+
     /// Whether this endpoint needs the speaker model (verify stream).
     pub fn needs_speaker_model(&self) -> bool {
         self.kind == EndpointKind::VoiceVerify
@@ -116,6 +129,19 @@ mod tests {
             (e.kind, e.frames),
             (EndpointKind::SpeechEndpoint, FramesMode::All)
         );
+    }
+
+    #[test]
+    fn every_path_has_its_canonical_path() {
+        for path in Endpoint::PATHS {
+            let canonical = Endpoint::parse(path).unwrap().path();
+            let expected = if path == "/verify_stream" {
+                "/voice_verify_stream"
+            } else {
+                path
+            };
+            assert_eq!(canonical, expected);
+        }
     }
 
     #[test]

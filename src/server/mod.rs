@@ -6,6 +6,7 @@ mod access;
 mod config;
 mod errors;
 mod listener;
+mod metrics;
 mod rest;
 mod workers;
 mod ws;
@@ -29,6 +30,8 @@ use tower_http::trace::TraceLayer;
 pub use config::ServerConfig;
 pub use workers::{ModelWorkers, WorkCounts, WorkFailed};
 
+use metrics::{Metrics, Refusal};
+
 use crate::models::Models;
 use crate::protocol::Endpoint;
 
@@ -38,6 +41,7 @@ pub struct AppState {
     models: Models,
     connections: Arc<Semaphore>,
     workers: ModelWorkers,
+    metrics: Metrics,
     connection_ids: AtomicU64,
     /// Set on SIGTERM: not ready, new work refused, open streams go on.
     draining: AtomicBool,
@@ -54,6 +58,7 @@ impl AppState {
         Ok(Self {
             connections: Arc::new(Semaphore::new(config.max_connections)),
             workers: ModelWorkers::new(config.inference_threads)?,
+            metrics: Metrics::new(),
             connection_ids: AtomicU64::new(1),
             draining: AtomicBool::new(false),
             config,
@@ -119,6 +124,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(rest::summary_from_file),
         )
         .route("/core/get_build_info", get(rest::build_info))
+        .route_layer(middleware::from_fn_with_state(state.clone(), count_request))
         .layer(DefaultBodyLimit::max(state.config.max_message_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -135,7 +141,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         ))
         .route("/health", get(health))
         .route("/health/live", get(live))
-        .route("/health/ready", get(ready));
+        .route("/health/ready", get(ready))
+        .route("/metrics", get(render_metrics));
     if state.config.www.is_dir() {
         router = router.fallback_service(ServeDir::new(&state.config.www));
     }
@@ -160,9 +167,29 @@ async fn refuse_while_draining(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     if app.is_draining() {
+        app.metrics.refused(Refusal::Draining);
         return errors::unavailable("server draining").into_response();
     }
     next.run(request).await
+}
+
+/// Counts REST requests by route and status.
+async fn count_request(
+    State(app): State<Arc<AppState>>,
+    route: axum::extract::MatchedPath,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let response = next.run(request).await;
+    app.metrics
+        .http_request(route.as_str(), response.status().as_u16());
+    response
+}
+
+/// `GET /metrics`: every metric in Prometheus text format.
+async fn render_metrics(State(app): State<Arc<AppState>>) -> impl axum::response::IntoResponse {
+    let text = app.metrics.render(app.workers.counts());
+    ([("content-type", "text/plain; version=0.0.4")], text)
 }
 
 /// `GET /health/live`: the process answers (restart it if not).

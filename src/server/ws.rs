@@ -1,6 +1,7 @@
 //! WebSocket endpoints: one [`Session`] per connection, messages in order.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{OriginalUri, State};
@@ -9,8 +10,9 @@ use tokio::sync::OwnedSemaphorePermit;
 use tracing::Instrument;
 
 use super::errors::{bad_request, unavailable};
+use super::metrics::{Metrics, Refusal};
 use super::{AppState, WorkFailed, access};
-use crate::protocol::Session;
+use crate::protocol::{REJECTED, Session};
 
 /// Upgrades a request on any streaming endpoint path to a protocol session.
 pub async fn upgrade(
@@ -26,6 +28,7 @@ pub async fn upgrade(
         Err(error) => return bad_request(error).into_response(),
     };
     let Ok(permit) = app.connections.clone().try_acquire_owned() else {
+        app.metrics.refused(Refusal::TooManyConnections);
         tracing::warn!(path, "connection refused: too many connections");
         return unavailable("too many connections").into_response();
     };
@@ -60,6 +63,7 @@ struct Ending {
 impl Connection {
     async fn run(mut self, session: Session) {
         tracing::info!("connection opened");
+        let _open = self.app.metrics.session_opened(session.endpoint().path());
         let ending = self.serve(session).await;
         if let Some(Ending { code, reason }) = ending {
             let frame = CloseFrame {
@@ -85,6 +89,12 @@ impl Connection {
                     Err(ending) => return ending,
                 },
             };
+            let arrived = Instant::now();
+            let kind = if matches!(message, Message::Text(_)) {
+                "text"
+            } else {
+                "binary"
+            };
             let reply = match message {
                 Message::Text(text) => session.on_text(text.as_str()),
                 Message::Binary(bytes) => match self.work_on(session, bytes, &mut read_ahead).await
@@ -100,9 +110,14 @@ impl Connection {
                 Message::Close(_) => continue,
                 Message::Ping(_) | Message::Pong(_) => continue,
             };
+            let rejected = reply == REJECTED;
             if !self.send_reply(reply).await {
                 return None;
             }
+            let endpoint = session.endpoint().path();
+            self.app
+                .metrics
+                .replied(endpoint, kind, rejected, arrived.elapsed());
         }
     }
 
@@ -116,6 +131,7 @@ impl Connection {
         };
         match received {
             Err(_) => {
+                self.app.metrics.refused(Refusal::IdleTimeout);
                 tracing::info!(seconds = idle.as_secs(), "closing idle connection");
                 Err(Some(Ending {
                     code: close_code::AWAY,
@@ -123,7 +139,7 @@ impl Connection {
                 }))
             }
             Ok(None) => Err(None),
-            Ok(Some(Err(error))) => Err(read_failure(error)),
+            Ok(Some(Err(error))) => Err(read_failure(error, &self.app.metrics)),
             Ok(Some(Ok(message))) => Ok(message),
         }
     }
@@ -150,6 +166,7 @@ impl Connection {
                 done = &mut work => return match done {
                     Ok(((session, _), reply)) => Worked::Replied(session, reply),
                     Err(WorkFailed::Panicked(message)) => {
+                        self.app.metrics.refused(Refusal::InternalError);
                         tracing::error!(%message, "model work panicked; closing the connection");
                         Worked::Ended(Some(Ending { code: close_code::ERROR, reason: "internal error" }))
                     }
@@ -180,6 +197,7 @@ impl Connection {
                 false
             }
             Err(_) => {
+                self.app.metrics.refused(Refusal::SendTimeout);
                 tracing::warn!(
                     seconds = timeout.as_secs(),
                     "closing connection: the client has not read its replies"
@@ -202,12 +220,13 @@ enum Worked {
 }
 
 /// Logs why reading failed and picks the close frame, if one can still be sent.
-fn read_failure(error: axum::Error) -> Option<Ending> {
+fn read_failure(error: axum::Error, metrics: &Metrics) -> Option<Ending> {
     let too_big = error
         .into_inner()
         .downcast::<tungstenite::Error>()
         .is_ok_and(|e| matches!(*e, tungstenite::Error::Capacity(_)));
     if too_big {
+        metrics.refused(Refusal::MessageTooBig);
         tracing::warn!("closing: message larger than --max-message-bytes");
         return Some(Ending {
             code: close_code::SIZE,
