@@ -28,5 +28,9 @@ cp models/silero_vad_openvino_16k.onnx models/campplus_zh_en_common.f16w.onnx di
 cp -r models/licenses dist/pkg/models/
 cp LICENSE dist/pkg/
 cp -r www/. dist/
+# Swagger UI for /swagger-ui.html (the page itself is served by the server).
+mkdir -p dist/swagger-ui
+cp node_modules/swagger-ui-dist/swagger-ui.css node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+  node_modules/swagger-ui-dist/LICENSE dist/swagger-ui/
 printf 'wasm: %s bytes raw, %s bytes gzip\n' "$(stat -c %s dist/pkg/voiceport_bg.wasm)" \
   "$(gzip -9c dist/pkg/voiceport_bg.wasm | wc -c)"

@@ -410,6 +410,7 @@ pub fn voice_quality(models: &Models, audio: AudioBuffer) -> Result<VoiceQuality
 
 /// What `core/get_build_info` reports.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(utoipa::ToSchema))]
 pub struct BuildInfo {
     /// Crate name.
     pub name: &'static str,
@@ -423,6 +424,7 @@ pub struct BuildInfo {
 
 /// Identifiers of the models in use.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(utoipa::ToSchema))]
 pub struct ModelInfo {
     /// VAD model id.
     pub vad: &'static str,

@@ -6,6 +6,7 @@ use crate::speech::SpeechCounts;
 
 /// `vad_result` of a speech summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(utoipa::ToSchema))]
 pub struct VadResult {
     /// Always 30.0.
     pub frame_length_ms: f64,
@@ -15,6 +16,7 @@ pub struct VadResult {
 
 /// The original's `SpeechSummary` (also the REST summary body).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(utoipa::ToSchema))]
 pub struct SpeechSummaryJson {
     /// Total non-speech in seconds.
     pub background_length: f64,

@@ -3,11 +3,18 @@
 use axum::Json;
 use axum::http::StatusCode;
 
+/// The body of every error response: `{"error": reason}`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What was wrong.
+    pub error: String,
+}
+
 /// A JSON error response.
-pub type ErrorResponse = (StatusCode, Json<serde_json::Value>);
+pub type ErrorResponse = (StatusCode, Json<ErrorBody>);
 
 fn error(status: StatusCode, reason: String) -> ErrorResponse {
-    (status, Json(serde_json::json!({ "error": reason })))
+    (status, Json(ErrorBody { error: reason }))
 }
 
 /// HTTP 400 for a client's mistake, with its reason logged.

@@ -7,6 +7,7 @@ mod config;
 mod errors;
 mod listener;
 mod metrics;
+mod openapi;
 mod rest;
 mod workers;
 mod ws;
@@ -19,7 +20,7 @@ use std::time::Duration;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router, middleware};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
@@ -98,32 +99,11 @@ impl AppState {
 
 /// The application: every route, with access control, CORS and request tracing.
 pub fn router(state: Arc<AppState>) -> Router {
-    let mut router = Router::new()
-        .route(
-            "/voice_template_factory/create_voice_template_from_samples",
-            post(rest::template_from_samples),
-        )
-        .route(
-            "/voice_template_factory/create_voice_template_from_file",
-            post(rest::template_from_file),
-        )
-        .route(
-            "/voice_template_factory/merge_voice_templates",
-            post(rest::merge),
-        )
-        .route(
-            "/voice_template_matcher/match_voice_templates",
-            post(rest::match_templates),
-        )
-        .route(
-            "/speech_summary_engine/get_speech_summary_from_samples",
-            post(rest::summary_from_samples),
-        )
-        .route(
-            "/speech_summary_engine/get_speech_summary_from_file",
-            post(rest::summary_from_file),
-        )
-        .route("/core/get_build_info", get(rest::build_info))
+    let mut router = Router::new();
+    for (path, handler) in rest::routes() {
+        router = router.route(path, handler);
+    }
+    router = router
         .route_layer(middleware::from_fn_with_state(state.clone(), count_request))
         .layer(DefaultBodyLimit::max(state.config.max_message_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -142,7 +122,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/health", get(health))
         .route("/health/live", get(live))
         .route("/health/ready", get(ready))
-        .route("/metrics", get(render_metrics));
+        .route("/metrics", get(render_metrics))
+        .route("/openapi.json", get(openapi::json))
+        .route("/swagger-ui.html", get(openapi::page));
     if state.config.www.is_dir() {
         router = router.fallback_service(ServeDir::new(&state.config.www));
     }

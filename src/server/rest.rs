@@ -9,12 +9,67 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 
-use super::errors::{ErrorResponse, bad_request, server_error};
+use super::errors::{ErrorBody, ErrorResponse, bad_request, server_error};
 use super::{AppState, WorkFailed};
-use crate::service::{self, AudioBuffer, ServiceError, Stepwise, SummaryJob, TemplateJob};
+use crate::protocol::messages::SpeechSummaryJson;
+use crate::service::{
+    self, AudioBuffer, BuildInfo, ServiceError, Stepwise, SummaryJob, TemplateJob,
+};
+use crate::voice::MatchResult;
+
+/// Older route names (2.x clients) served by the same handlers: alias and route.
+pub const ALIASES: [(&str, &str); 2] = [
+    (
+        "/verify_engine/create_voice_template_from_samples",
+        "/voice_template_factory/create_voice_template_from_samples",
+    ),
+    (
+        "/verify_engine/create_voice_template_from_file",
+        "/voice_template_factory/create_voice_template_from_file",
+    ),
+];
+
+/// Every REST route with its handler, older names included.
+pub fn routes() -> Vec<(&'static str, MethodRouter<Arc<AppState>>)> {
+    let mut routes = vec![
+        (
+            "/voice_template_factory/create_voice_template_from_samples",
+            post(template_from_samples),
+        ),
+        (
+            "/voice_template_factory/create_voice_template_from_file",
+            post(template_from_file),
+        ),
+        ("/voice_template_factory/merge_voice_templates", post(merge)),
+        (
+            "/voice_template_matcher/match_voice_templates",
+            post(match_templates),
+        ),
+        (
+            "/speech_summary_engine/get_speech_summary_from_samples",
+            post(summary_from_samples),
+        ),
+        (
+            "/speech_summary_engine/get_speech_summary_from_file",
+            post(summary_from_file),
+        ),
+        ("/core/get_build_info", get(build_info)),
+    ];
+    for (alias, route) in ALIASES {
+        let (_, handler) = routes
+            .iter()
+            .find(|(path, _)| *path == route)
+            .expect("aliases name routes");
+        routes.push((alias, handler.clone()));
+    }
+    routes
+}
 
 /// `?sample_rate=N` of the raw-sample endpoints.
 #[derive(Deserialize)]
@@ -23,10 +78,46 @@ pub struct RateQuery {
 }
 
 /// Body of `match_voice_templates`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct MatchRequest {
+    /// A base64 voice template.
     template1: String,
+    /// Another base64 voice template.
     template2: String,
+}
+
+/// A raw PCM16 body, as the OpenAPI document describes it.
+pub struct Pcm16Body;
+
+impl utoipa::PartialSchema for Pcm16Body {
+    fn schema() -> RefOr<Schema> {
+        binary("Little-endian PCM16 mono samples").into()
+    }
+}
+
+impl utoipa::ToSchema for Pcm16Body {}
+
+/// A multipart body with a WAV file, as the OpenAPI document describes it.
+pub struct WavUpload;
+
+impl utoipa::PartialSchema for WavUpload {
+    fn schema() -> RefOr<Schema> {
+        let file = binary("The WAV file (8–32-bit integer or 32-bit float PCM, any channel count)");
+        ObjectBuilder::new()
+            .property("wav_file", file)
+            .required("wav_file")
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for WavUpload {}
+
+/// A schema of binary data.
+fn binary(description: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+        .description(Some(description))
 }
 
 /// Runs `work` as one step on the model workers and maps its outcome to a response.
@@ -98,6 +189,14 @@ fn text(body: String) -> Response {
 }
 
 /// `POST /voice_template_factory/create_voice_template_from_samples?sample_rate=N`.
+#[utoipa::path(
+    post,
+    path = "/voice_template_factory/create_voice_template_from_samples",
+    tag = "templates",
+    params(("sample_rate" = u32, Query, description = "Sample rate of the body in Hz, 8000 to 192000")),
+    request_body(content = Pcm16Body, content_type = "application/octet-stream", description = "Little-endian PCM16 mono samples (an odd trailing byte is ignored)"),
+    responses((status = 200, description = "The base64 voice template", body = String, content_type = "text/plain"), (status = 400, description = "The request or its audio is invalid, or holds too little speech", body = ErrorBody))
+)]
 pub async fn template_from_samples(
     State(app): State<Arc<AppState>>,
     query: Result<Query<RateQuery>, QueryRejection>,
@@ -122,6 +221,13 @@ pub async fn template_from_samples(
 }
 
 /// `POST /voice_template_factory/create_voice_template_from_file` (multipart).
+#[utoipa::path(
+    post,
+    path = "/voice_template_factory/create_voice_template_from_file",
+    tag = "templates",
+    request_body(content = WavUpload, content_type = "multipart/form-data", description = "A WAV file in the part `wav_file` (or `audio_file`)"),
+    responses((status = 200, description = "The base64 voice template", body = String, content_type = "text/plain"), (status = 400, description = "The request or its audio is invalid, or holds too little speech", body = ErrorBody))
+)]
 pub async fn template_from_file(
     State(app): State<Arc<AppState>>,
     multipart: Result<Multipart, MultipartRejection>,
@@ -139,6 +245,13 @@ pub async fn template_from_file(
 }
 
 /// `POST /voice_template_factory/merge_voice_templates` (JSON array).
+#[utoipa::path(
+    post,
+    path = "/voice_template_factory/merge_voice_templates",
+    tag = "templates",
+    request_body(content = Vec<String>, description = "Base64 templates of one speaker"),
+    responses((status = 200, description = "The merged base64 template", body = String, content_type = "text/plain"), (status = 400, description = "The request or its audio is invalid, or holds too little speech", body = ErrorBody))
+)]
 pub async fn merge(State(app): State<Arc<AppState>>, body: Bytes) -> Response {
     let templates: Vec<String> = match parse_json(&body) {
         Ok(templates) => templates,
@@ -148,6 +261,13 @@ pub async fn merge(State(app): State<Arc<AppState>>, body: Bytes) -> Response {
 }
 
 /// `POST /voice_template_matcher/match_voice_templates`.
+#[utoipa::path(
+    post,
+    path = "/voice_template_matcher/match_voice_templates",
+    tag = "templates",
+    request_body = MatchRequest,
+    responses((status = 200, description = "Cosine score and calibrated probability", body = MatchResult), (status = 400, description = "The request or its audio is invalid, or holds too little speech", body = ErrorBody))
+)]
 pub async fn match_templates(State(app): State<Arc<AppState>>, body: Bytes) -> Response {
     let request: MatchRequest = match parse_json(&body) {
         Ok(request) => request,
@@ -162,6 +282,14 @@ pub async fn match_templates(State(app): State<Arc<AppState>>, body: Bytes) -> R
 }
 
 /// `POST /speech_summary_engine/get_speech_summary_from_samples?sample_rate=N`.
+#[utoipa::path(
+    post,
+    path = "/speech_summary_engine/get_speech_summary_from_samples",
+    tag = "speech summary",
+    params(("sample_rate" = u32, Query, description = "Sample rate of the body in Hz, 8000 to 192000")),
+    request_body(content = Pcm16Body, content_type = "application/octet-stream", description = "Little-endian PCM16 mono samples (an odd trailing byte is ignored)"),
+    responses((status = 200, description = "The speech summary", body = SpeechSummaryJson), (status = 400, description = "The request or its audio is invalid, or holds too little speech", body = ErrorBody))
+)]
 pub async fn summary_from_samples(
     State(app): State<Arc<AppState>>,
     query: Result<Query<RateQuery>, QueryRejection>,
@@ -186,6 +314,13 @@ pub async fn summary_from_samples(
 }
 
 /// `POST /speech_summary_engine/get_speech_summary_from_file` (multipart).
+#[utoipa::path(
+    post,
+    path = "/speech_summary_engine/get_speech_summary_from_file",
+    tag = "speech summary",
+    request_body(content = WavUpload, content_type = "multipart/form-data", description = "A WAV file in the part `wav_file` (or `audio_file`)"),
+    responses((status = 200, description = "The speech summary", body = SpeechSummaryJson), (status = 400, description = "The request or its audio is invalid, or holds too little speech", body = ErrorBody))
+)]
 pub async fn summary_from_file(
     State(app): State<Arc<AppState>>,
     multipart: Result<Multipart, MultipartRejection>,
@@ -203,6 +338,12 @@ pub async fn summary_from_file(
 }
 
 /// `GET /core/get_build_info`.
+#[utoipa::path(
+    get,
+    path = "/core/get_build_info",
+    tag = "core",
+    responses((status = 200, description = "Versions and model identifiers", body = BuildInfo))
+)]
 pub async fn build_info() -> Response {
     (StatusCode::OK, Json(service::build_info())).into_response()
 }

@@ -16,6 +16,7 @@ pub const CALIBRATION_OFFSET: f64 = -12.4340;
 
 /// Result of comparing two voices.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(utoipa::ToSchema))]
 pub struct MatchResult {
     /// Calibrated probability that both are the same speaker.
     pub probability: f64,
