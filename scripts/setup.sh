@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything voiceport needs, idempotently, from the registries:
-# the wasm32 target (rustup), Chromium + ChromeDriver (apt), wasm-pack and
+# the wasm32 target (rustup), Chromium + ChromeDriver and nginx (apt), wasm-pack and
 # wasm-bindgen-cli (crates.io), and the npm packages of the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,11 +12,16 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-  log "apt: chromium chromium-driver"
+apt_packages=()
+command -v chromium >/dev/null || apt_packages+=(chromium)
+command -v chromedriver >/dev/null || apt_packages+=(chromium-driver)
+# nginx: the reference deployment's load balancer (tests/nginx_deployment.rs).
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || apt_packages+=(nginx-light)
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  log "apt: ${apt_packages[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${apt_packages[@]}" >/dev/null
 fi
 
 if ! command -v wasm-pack >/dev/null; then

@@ -36,6 +36,9 @@ use metrics::{Metrics, Refusal};
 use crate::models::Models;
 use crate::protocol::Endpoint;
 
+/// How long the streams still open at the end get to send their close frames.
+const STREAMS_CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// State shared by every request.
 pub struct AppState {
     config: ServerConfig,
@@ -90,9 +93,14 @@ impl AppState {
             seconds = period.as_secs(),
             "draining: not ready, new work refused, open streams go on"
         );
-        let deadline = tokio::time::Instant::now() + period;
+        self.until_streams_end(period).await;
+    }
+
+    /// Resolves when no stream is open, or after `limit`.
+    async fn until_streams_end(&self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
         while self.active_connections() > 0 && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 }
@@ -224,7 +232,9 @@ pub async fn serve(
         tracing::info!("shutting down");
         let _ = stop.send(true);
     };
-    listener::serve_http(listener, router(state), limits, shutdown).await;
+    listener::serve_http(listener, router(state.clone()), limits, shutdown).await;
+    // The streams still open are sending their close frames (1001).
+    state.until_streams_end(STREAMS_CLOSE_TIMEOUT).await;
     Ok(())
 }
 

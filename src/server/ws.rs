@@ -125,6 +125,13 @@ impl Connection {
     async fn next_message(&mut self) -> Result<Message, Option<Ending>> {
         let mut shutdown = self.app.shutdown.clone();
         let idle = self.app.config.idle_timeout();
+        // The end may have come while the previous message was worked on.
+        if *shutdown.borrow_and_update() {
+            return Err(Some(Ending {
+                code: close_code::AWAY,
+                reason: "server shutting down",
+            }));
+        }
         let received = tokio::select! {
             received = tokio::time::timeout(idle, self.socket.recv()) => received,
             _ = shutdown.changed() => return Err(Some(Ending { code: close_code::AWAY, reason: "server shutting down" })),
