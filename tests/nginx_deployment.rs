@@ -10,7 +10,7 @@
 mod common;
 
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -83,7 +83,7 @@ fn start_server(port: u16) -> Process {
 }
 
 /// nginx with the deployment's configuration, rewritten to these ports.
-fn start_nginx(dir: &PathBuf, port: u16, servers: &[u16]) -> Process {
+fn start_nginx(dir: &Path, port: u16, servers: &[u16]) -> Process {
     let mut site = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/deploy/nginx/voiceport.conf"
