@@ -20,6 +20,7 @@ stage "cargo fmt --check" cargo fmt --all -- --check
 stage "cargo fmt --check (fuzz targets)" cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 stage "clippy (native)" cargo clippy --all-targets --locked -- -D warnings
 stage "clippy (wasm32)" cargo clippy --all-targets --locked --target wasm32-unknown-unknown -- -D warnings
+stage "deployment files (hadolint, Kubernetes schemas, nginx -t)" scripts/check-deploy.sh
 stage "native tests" cargo test --locked
 stage "wasm tests (headless Chromium)" env CHROMEDRIVER="$(command -v chromedriver)" \
   wasm-pack test --headless --chrome
