@@ -228,15 +228,19 @@ async fn next_frame(socket: &mut Socket) -> Ended {
     }
 }
 
-/// Replies a server has sent, from its `/metrics`.
-async fn replies_of(port: u16) -> f64 {
+/// The sum over its label sets of a metric of a server's `/metrics`.
+async fn metric(port: u16, name: &str) -> f64 {
     let (_, metrics) = get(port, "/metrics").await.expect("metrics");
+    let prefix = format!("{name}{{");
     metrics
         .lines()
-        .filter(|line| line.starts_with("voiceport_replies_total{"))
+        .filter(|line| line.starts_with(&prefix))
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
 }
+
+const REPLIES: &str = "voiceport_replies_total";
+const OPEN: &str = "voiceport_sessions_open";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_servers_behind_nginx_drain_and_fail_without_losing_a_message() {
@@ -285,7 +289,10 @@ async fn three_servers_behind_nginx_drain_and_fail_without_losing_a_message() {
     tokio::time::sleep(Duration::from_secs(4)).await;
     // Every server carries a share of the streams.
     for &port in &ports {
-        assert!(replies_of(port).await > 0.0, "server {port} got no stream");
+        assert!(
+            metric(port, REPLIES).await > 0.0,
+            "server {port} got no stream"
+        );
     }
 
     // SIGTERM: not ready at once, open streams drain (1001), the process exits.
@@ -295,6 +302,19 @@ async fn three_servers_behind_nginx_drain_and_fail_without_losing_a_message() {
         .status()
         .unwrap();
     until_status(ports[0], "/health/ready", 503).await;
+    // New streams go to the others while it drains.
+    let opened_on_drained = metric(ports[0], OPEN).await;
+    for i in 0..6 {
+        let (path, parameters) = stream_of(i, &template);
+        let mut socket = connect(front, path, &parameters).await;
+        socket
+            .send(Message::binary(audio[..3_200].to_vec()))
+            .await
+            .unwrap();
+        assert!(matches!(next_frame(&mut socket).await, Ended::Reply));
+        assert!(metric(ports[0], OPEN).await <= opened_on_drained);
+        let _ = socket.close(None).await;
+    }
     let mut draining = servers[0].take().unwrap();
     let deadline = Instant::now() + Duration::from_secs(15);
     while draining.0.try_wait().unwrap().is_none() {
@@ -307,14 +327,29 @@ async fn three_servers_behind_nginx_drain_and_fail_without_losing_a_message() {
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
 
-    // SIGKILL another: its clients reconnect to the last one.
+    // SIGKILL another: exactly its clients see their connection drop and
+    // reconnect to the last one; the streams there go on undisturbed.
     let before_kill = tally.replies.load(Ordering::SeqCst);
+    let mut open = [0.0; 2];
+    for _ in 0..100 {
+        open = [metric(ports[1], OPEN).await, metric(ports[2], OPEN).await];
+        if open[0] + open[1] == 60.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        open[0] + open[1],
+        60.0,
+        "every stream back on the two servers"
+    );
+    let on_killed = open[0];
+    let dropped_before = tally.dropped.load(Ordering::SeqCst);
     drop(servers[1].take());
     tokio::time::sleep(Duration::from_secs(5)).await;
-    assert!(
-        tally.dropped.load(Ordering::SeqCst) >= 1,
-        "no stream saw the kill"
-    );
+    let dropped = tally.dropped.load(Ordering::SeqCst) - dropped_before;
+    assert_eq!(dropped as f64, on_killed, "streams that saw the kill");
+    assert_eq!(metric(ports[2], OPEN).await, 60.0);
     assert!(tally.replies.load(Ordering::SeqCst) > before_kill + 60 * 10);
 
     stop.store(true, Ordering::SeqCst);

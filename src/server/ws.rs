@@ -82,14 +82,13 @@ impl Connection {
         // A message read while the previous one was being worked on.
         let mut read_ahead = None;
         loop {
-            let message = match read_ahead.take() {
-                Some(message) => message,
+            let (message, arrived) = match read_ahead.take() {
+                Some(early) => early,
                 None => match self.next_message().await {
-                    Ok(message) => message,
+                    Ok(message) => (message, Instant::now()),
                     Err(ending) => return ending,
                 },
             };
-            let arrived = Instant::now();
             let kind = if matches!(message, Message::Text(_)) {
                 "text"
             } else {
@@ -127,14 +126,11 @@ impl Connection {
         let idle = self.app.config.idle_timeout();
         // The end may have come while the previous message was worked on.
         if *shutdown.borrow_and_update() {
-            return Err(Some(Ending {
-                code: close_code::AWAY,
-                reason: "server shutting down",
-            }));
+            return Err(Some(SHUTTING_DOWN));
         }
         let received = tokio::select! {
             received = tokio::time::timeout(idle, self.socket.recv()) => received,
-            _ = shutdown.changed() => return Err(Some(Ending { code: close_code::AWAY, reason: "server shutting down" })),
+            _ = shutdown.changed() => return Err(Some(SHUTTING_DOWN)),
         };
         match received {
             Err(_) => {
@@ -159,7 +155,7 @@ impl Connection {
         &mut self,
         session: Session,
         bytes: axum::body::Bytes,
-        read_ahead: &mut Option<Message>,
+        read_ahead: &mut Option<(Message, Instant)>,
     ) -> Worked {
         let work = self
             .app
@@ -177,7 +173,7 @@ impl Connection {
                         tracing::error!(%message, "model work panicked; closing the connection");
                         Worked::Ended(Some(Ending { code: close_code::ERROR, reason: "internal error" }))
                     }
-                    Err(WorkFailed::Stopped) => Worked::Ended(Some(Ending { code: close_code::AWAY, reason: "server shutting down" })),
+                    Err(WorkFailed::Stopped) => Worked::Ended(Some(SHUTTING_DOWN)),
                 },
                 received = self.socket.recv(), if read_ahead.is_none() => match received {
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
@@ -186,7 +182,7 @@ impl Connection {
                         let _ = tokio::time::timeout(CLOSE_SEND_TIMEOUT, self.socket.recv()).await;
                         return Worked::Ended(None);
                     }
-                    Some(Ok(message)) => *read_ahead = Some(message),
+                    Some(Ok(message)) => *read_ahead = Some((message, Instant::now())),
                 },
             }
         }
@@ -214,6 +210,12 @@ impl Connection {
         }
     }
 }
+
+/// How streams end when the server stops.
+const SHUTTING_DOWN: Ending = Ending {
+    code: close_code::AWAY,
+    reason: "server shutting down",
+};
 
 /// Bounds sending a close frame (or its echo) to a client that may not read.
 const CLOSE_SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
