@@ -7,6 +7,7 @@ use voiceport::audio::{
     AudioInput, MAX_OGG_PAGE_BYTES as MAX_PAGE, OggOpusDemuxer, OpusInput, ogg_audio_budget,
     ogg_pages as pages,
 };
+use voiceport::protocol::MESSAGE_SLICE_BYTES;
 
 const OGG: &[u8] = include_bytes!("data/opus/librivox_64kbps_20ms.opus");
 /// Longest Opus packet, 120 ms, in engine samples.
@@ -83,6 +84,27 @@ fn tiny_packets_decode_to_at_most_the_budget() {
             + messages * MAX_PACKET;
         assert!(total <= bound, "{total} samples in all");
     }
+}
+
+#[test]
+fn a_message_worked_through_in_parts_gets_one_allowance() {
+    let tiny = (0..=255u8).flat_map(|toc| [vec![toc], vec![toc | 3, 48]]);
+    let bomb = stream_with(tiny.cycle().take(30_000));
+    assert!(bomb.len() > 2 * MESSAGE_SLICE_BYTES, "{} bytes", bomb.len());
+    let mut input = OpusInput::new(48_000).unwrap();
+    let mut out = Vec::new();
+    let mut error = None;
+    for part in bomb.chunks(MESSAGE_SLICE_BYTES) {
+        error = error.or(input.push_part(part, &mut out).error);
+    }
+    input.end_message();
+    assert!(error.is_some(), "packets past the allowance are reported");
+    // One allowance for the whole message, not one per part.
+    let bound = ogg_audio_budget(bomb.len()) + MAX_PACKET;
+    assert!(out.len() <= bound, "{} > {bound} samples", out.len());
+    // The next message has its own allowance again.
+    let (next, _) = decode(&mut input, &bomb[bomb.len() - 4_000..]);
+    assert!(next > 0);
 }
 
 #[test]

@@ -34,7 +34,20 @@ impl Decoded {
 /// still delivers its decodable part, so nothing else is lost.
 pub trait AudioInput: Send {
     /// Decodes one binary message, appending ready 16 kHz samples to `out`.
-    fn push(&mut self, message: &[u8], out: &mut Vec<f32>) -> Decoded;
+    fn push(&mut self, message: &[u8], out: &mut Vec<f32>) -> Decoded {
+        let decoded = self.push_part(message, out);
+        self.end_message();
+        decoded
+    }
+
+    /// Decodes the next part of a binary message that arrives in parts
+    /// (a server works through a large message a slice at a time); call
+    /// [`Self::end_message`] after its last part.
+    fn push_part(&mut self, part: &[u8], out: &mut Vec<f32>) -> Decoded;
+
+    /// The message whose parts were pushed is complete: allowances granted
+    /// per message (see [`super::OpusInput`]) start again.
+    fn end_message(&mut self) {}
 
     /// The client's sample rate, in which reported times and indices are given.
     fn client_rate(&self) -> u32;
@@ -83,7 +96,7 @@ impl PcmInput {
 }
 
 impl AudioInput for PcmInput {
-    fn push(&mut self, message: &[u8], out: &mut Vec<f32>) -> Decoded {
+    fn push_part(&mut self, message: &[u8], out: &mut Vec<f32>) -> Decoded {
         self.scratch.clear();
         let samples = self.decoder.push(message, &mut self.scratch) as u64;
         Decoded {

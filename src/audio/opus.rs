@@ -108,6 +108,19 @@ pub struct OpusInput {
     last_packet: usize,
     decoded: Vec<f32>,
     packets: Vec<Vec<u8>>,
+    /// What the message under way has used of its Ogg allowances.
+    message: MessageUse,
+}
+
+/// Ogg bytes, audio and concealment used by the message under way.
+#[derive(Debug, Default)]
+struct MessageUse {
+    /// Bytes of the pages the message completed.
+    demuxed_bytes: usize,
+    /// Engine samples it decoded.
+    decoded: usize,
+    /// Whether it already had a lost packet concealed.
+    concealed: bool,
 }
 
 impl OpusInput {
@@ -127,6 +140,7 @@ impl OpusInput {
             last_packet: 0,
             decoded: vec![0.0; DECODE_RATE as usize * MAX_PACKET_MS / 1000],
             packets: Vec::new(),
+            message: MessageUse::default(),
         })
     }
 
@@ -191,32 +205,33 @@ impl OpusInput {
     /// the bytes it completes, plus the one packet (≤ 120 ms) that crosses
     /// it: packets past it are dropped and reported. So no message can turn
     /// a few bytes into unbounded audio.
-    fn push_ogg(&mut self, message: &[u8], out: &mut Vec<f32>) -> Decoded {
-        let start = out.len();
-        let mut demuxed_bytes = 0;
+    fn push_ogg(
+        &mut self,
+        demuxer: &mut OggOpusDemuxer,
+        message: &[u8],
+        out: &mut Vec<f32>,
+    ) -> Decoded {
         let mut all = Decoded::ok(0);
-        let mut concealed = false;
         let mut dropped = 0;
         let mut packets = std::mem::take(&mut self.packets);
         for slice in message.chunks(OGG_SLICE_BYTES) {
-            let Framing::Ogg(demuxer) = &mut self.framing else {
-                unreachable!("called for Ogg streams only");
-            };
             let had_head = demuxer.head().is_some();
             let held = demuxer.pending_bytes() + slice.len();
             all.error = all.error.or(demuxer.push(slice, &mut packets).err());
-            demuxed_bytes += held - demuxer.pending_bytes();
+            self.message.demuxed_bytes += held - demuxer.pending_bytes();
             if let (false, Some(head)) = (had_head, demuxer.head()) {
                 self.skip = usize::from(head.pre_skip) * DECODE_RATE as usize / 48_000;
             }
-            let budget = start.saturating_add(ogg_audio_budget(demuxed_bytes));
+            let budget = ogg_audio_budget(self.message.demuxed_bytes);
             for packet in packets.drain(..) {
-                if out.len() >= budget {
+                if self.message.decoded >= budget {
                     dropped += 1;
                     continue;
                 }
-                let decoded = self.decode(&packet, !concealed, out);
-                concealed |= decoded.error.is_some();
+                let before = out.len();
+                let decoded = self.decode(&packet, !self.message.concealed, out);
+                self.message.decoded += out.len() - before;
+                self.message.concealed |= decoded.error.is_some();
                 all.client_samples += decoded.client_samples;
                 all.error = all.error.or(decoded.error);
             }
@@ -233,7 +248,7 @@ impl OpusInput {
 }
 
 impl AudioInput for OpusInput {
-    fn push(&mut self, message: &[u8], out: &mut Vec<f32>) -> Decoded {
+    fn push_part(&mut self, message: &[u8], out: &mut Vec<f32>) -> Decoded {
         if let Framing::Undecided = self.framing {
             if message.is_empty() {
                 return Decoded::ok(0);
@@ -244,12 +259,26 @@ impl AudioInput for OpusInput {
                 Framing::Packets
             };
         }
-        match self.framing {
-            Framing::Ogg(_) => self.push_ogg(message, out),
-            // Nothing arrived: no packet, no loss.
-            _ if message.is_empty() => Decoded::ok(0),
-            _ => self.decode(message, true, out),
+        match std::mem::replace(&mut self.framing, Framing::Undecided) {
+            Framing::Ogg(mut demuxer) => {
+                let decoded = self.push_ogg(&mut demuxer, message, out);
+                self.framing = Framing::Ogg(demuxer);
+                decoded
+            }
+            framing => {
+                self.framing = framing;
+                // Nothing arrived: no packet, no loss.
+                if message.is_empty() {
+                    Decoded::ok(0)
+                } else {
+                    self.decode(message, true, out)
+                }
+            }
         }
+    }
+
+    fn end_message(&mut self) {
+        self.message = MessageUse::default();
     }
 
     fn client_rate(&self) -> u32 {

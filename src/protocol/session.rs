@@ -1,9 +1,9 @@
 //! The one place protocol rules live.
 
 use super::endpoint::Codec;
-use super::params::{ParamKind, ParamValue};
+use super::params::{ParamBuilder, StreamParams};
 use super::streams::{EndpointStream, StreamProcessor, SummaryStream, VerifyProcessor};
-use super::{ACCEPTED, Endpoint, EndpointKind, ProtocolError, REJECTED};
+use super::{ACCEPTED, Endpoint, ProtocolError, REJECTED};
 use crate::audio::{AudioInput, OpusInput, PcmInput};
 use crate::models::Models;
 use crate::voice::VerifyStream;
@@ -17,7 +17,7 @@ use crate::voice::VerifyStream;
 pub struct Session {
     endpoint: Endpoint,
     models: Option<Models>,
-    params: Vec<ParamValue>,
+    params: ParamBuilder,
     running: Option<Running>,
     last_error: Option<String>,
 }
@@ -64,7 +64,7 @@ impl Session {
         Self {
             endpoint,
             models: None,
-            params: Vec::new(),
+            params: ParamBuilder::new(endpoint.kind, endpoint.codec),
             running: None,
             last_error: None,
         }
@@ -92,7 +92,7 @@ impl Session {
 
     /// Whether every required parameter has been accepted.
     pub fn is_ready(&self) -> bool {
-        self.params.len() >= self.expected_params().len()
+        self.params.is_complete()
     }
 
     /// Handles a text message (a parameter); returns `"200"` or `"500"`.
@@ -136,61 +136,14 @@ impl Session {
         }
     }
 
-    fn expected_params(&self) -> &'static [ParamKind] {
-        match self.endpoint.kind {
-            EndpointKind::SpeechEndpoint => &[
-                ParamKind::MinSpeechMs,
-                ParamKind::SilenceMs,
-                ParamKind::SampleRate,
-            ],
-            EndpointKind::SpeechSummary => &[ParamKind::SampleRate],
-            EndpointKind::VoiceVerify => &[
-                ParamKind::Template,
-                ParamKind::SampleRate,
-                ParamKind::WindowSeconds,
-            ],
-        }
-    }
-
-    /// The next parameter expected, if any: the required ones in order, then
-    /// for the verify stream an optional window length (newer 4-parameter
-    /// form) as long as no audio has arrived.
-    fn next_param(&self) -> Option<ParamKind> {
-        let expected = self.expected_params();
-        if let Some(kind) = expected.get(self.params.len()) {
-            return Some(*kind);
-        }
-        let optional_window = self.endpoint.kind == EndpointKind::VoiceVerify
-            && self.params.len() == expected.len()
-            && self.running.is_none();
-        optional_window.then_some(ParamKind::WindowSeconds)
-    }
-
     fn accept_param(&mut self, text: &str) -> Result<(), ProtocolError> {
-        let kind = self
-            .next_param()
-            .ok_or(ProtocolError::TextAfterParameters)?;
-        let value = kind.parse(text, self.endpoint.codec)?;
-        if let (ParamValue::Seconds(window), Some(ParamValue::Seconds(context))) =
-            (&value, self.params.get(2))
-            && self.params.len() == 3
-            && window > context
-        {
-            return Err(ProtocolError::InvalidParameter {
-                name: kind.name(),
-                reason: format!("window {window} s is longer than the audio context {context} s"),
-            });
-        }
-        self.params.push(value);
-        Ok(())
+        let audio_started = self.running.is_some();
+        self.params.accept(text, !audio_started)
     }
 
     fn process_slice(&mut self, bytes: &[u8]) -> Result<Option<String>, ProtocolError> {
-        if let Some(missing) = self.expected_params().get(self.params.len()) {
-            return Err(ProtocolError::AudioBeforeParameters(missing.name()));
-        }
         if self.running.is_none() {
-            self.running = Some(self.start()?);
+            self.running = Some(self.start(self.params.build()?)?);
         }
         let running = self.running.as_mut().expect("started above");
         let progress = running.message.get_or_insert_with(MessageProgress::default);
@@ -198,7 +151,7 @@ impl Session {
         running.audio.clear();
         let decoded = running
             .input
-            .push(&bytes[progress.offset..end], &mut running.audio);
+            .push_part(&bytes[progress.offset..end], &mut running.audio);
         progress.offset = end;
         progress.error = progress.error.take().or(decoded.error);
         // What could be decoded is used even when part of the message failed.
@@ -209,6 +162,7 @@ impl Session {
             return Ok(None);
         }
         let progress = running.message.take().expect("under way");
+        running.input.end_message();
         let reply = fed.map(|()| running.processor.reply());
         running.shrink_buffers();
         match (reply, progress.error) {
@@ -218,47 +172,36 @@ impl Session {
         }
     }
 
-    fn start(&self) -> Result<Running, ProtocolError> {
+    fn start(&self, params: StreamParams) -> Result<Running, ProtocolError> {
         let models = self
             .models
             .as_ref()
             .ok_or(ProtocolError::ModelNotLoaded("VAD"))?;
         let vad = &models.vad;
-        let verify = |template: &crate::voice::VoiceTemplate, rate: u32, context, window| {
-            let engine = models
-                .voice
-                .clone()
-                .ok_or(ProtocolError::ModelNotLoaded("speaker"))?;
-            let stream = VerifyStream::new(engine, template.clone(), rate, window, context);
-            Ok::<_, ProtocolError>(
-                Box::new(VerifyProcessor::new(stream)) as Box<dyn StreamProcessor>
-            )
-        };
-        let (processor, rate): (Box<dyn StreamProcessor>, u32) = match self.params.as_slice() {
-            [
-                ParamValue::Millis(min_speech),
-                ParamValue::Millis(silence),
-                ParamValue::Rate(rate),
-            ] => (
-                Box::new(EndpointStream::new(vad, *min_speech, *silence)),
-                *rate,
-            ),
-            [ParamValue::Rate(rate)] => (
-                Box::new(SummaryStream::new(vad, *rate, self.endpoint.frames)),
-                *rate,
-            ),
-            [
-                ParamValue::Template(template),
-                ParamValue::Rate(rate),
-                ParamValue::Seconds(window),
-            ] => (verify(template, *rate, *window, *window)?, *rate),
-            [
-                ParamValue::Template(template),
-                ParamValue::Rate(rate),
-                ParamValue::Seconds(context),
-                ParamValue::Seconds(window),
-            ] => (verify(template, *rate, *context, *window)?, *rate),
-            other => unreachable!("parameters validated per endpoint, got {other:?}"),
+        let rate = params.rate();
+        let processor: Box<dyn StreamProcessor> = match params {
+            StreamParams::Endpoint {
+                min_speech_ms,
+                silence_ms,
+                ..
+            } => Box::new(EndpointStream::new(vad, min_speech_ms, silence_ms)),
+            StreamParams::Summary { rate } => {
+                Box::new(SummaryStream::new(vad, rate, self.endpoint.frames))
+            }
+            StreamParams::Verify {
+                template,
+                rate,
+                context_seconds,
+                window_seconds,
+            } => {
+                let engine = models
+                    .voice
+                    .clone()
+                    .ok_or(ProtocolError::ModelNotLoaded("speaker"))?;
+                let stream =
+                    VerifyStream::new(engine, *template, rate, window_seconds, context_seconds);
+                Box::new(VerifyProcessor::new(stream))
+            }
         };
         Ok(Running {
             input: match self.endpoint.codec {

@@ -24,7 +24,7 @@ pub async fn upgrade(
     let path_without_key = access::without_key(path_and_query);
     let path = path_without_key.as_ref();
     let session = match Session::for_path(path, app.models.clone()) {
-        Ok(session) => session,
+        Ok(session) => Box::new(session),
         Err(error) => return bad_request(error).into_response(),
     };
     let Ok(permit) = app.connections.clone().try_acquire_owned() else {
@@ -61,7 +61,7 @@ struct Ending {
 }
 
 impl Connection {
-    async fn run(mut self, session: Session) {
+    async fn run(mut self, session: Box<Session>) {
         tracing::info!("connection opened");
         let _open = self.app.metrics.session_opened(session.endpoint().path());
         let ending = self.serve(session).await;
@@ -78,7 +78,7 @@ impl Connection {
     }
 
     /// Answers messages until the client leaves (`None`) or the server ends it.
-    async fn serve(&mut self, mut session: Session) -> Option<Ending> {
+    async fn serve(&mut self, mut session: Box<Session>) -> Option<Ending> {
         // A message read while the previous one was being worked on.
         let mut read_ahead = None;
         loop {
@@ -153,7 +153,7 @@ impl Connection {
     /// in `read_ahead`, to be answered in order.
     async fn work_on(
         &mut self,
-        session: Session,
+        session: Box<Session>,
         bytes: axum::body::Bytes,
         read_ahead: &mut Option<(Message, Instant)>,
     ) -> Worked {
@@ -223,7 +223,7 @@ const CLOSE_SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1
 /// What working on a binary message came to.
 enum Worked {
     /// The session back, with its reply.
-    Replied(Session, String),
+    Replied(Box<Session>, String),
     /// The connection ends (with a close frame to send, if any).
     Ended(Option<Ending>),
 }
