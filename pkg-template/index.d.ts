@@ -1,5 +1,7 @@
 /** Paths of the streaming endpoints processed locally. */
 export declare const ENDPOINT_PATHS: readonly string[];
+/** Paths of the REST routes answered locally (older names included). */
+export declare const REST_PATHS: readonly string[];
 
 /** A locally processed connection with the WHATWG WebSocket interface. */
 export declare class LocalVoiceSocket extends EventTarget {
@@ -11,7 +13,8 @@ export declare class LocalVoiceSocket extends EventTarget {
   readonly OPEN: 1;
   readonly CLOSING: 2;
   readonly CLOSED: 3;
-  constructor(url: string | URL, protocols?: string | string[]);
+  /** `fallback`: connect to the server at `url` if the engine cannot run here. */
+  constructor(url: string | URL, protocols?: string | string[], options?: { fallback?: boolean });
   readonly url: string;
   readonly readyState: 0 | 1 | 2 | 3;
   readonly bufferedAmount: number;
@@ -32,7 +35,17 @@ export declare class LocalVoiceSocket extends EventTarget {
 export type UrlMatch = ((url: URL) => boolean) | RegExp | string | UrlMatch[];
 
 /** Routes matching `new WebSocket(url)` calls to local processing; returns an uninstaller. */
-export declare function installWebSocketShim(options?: { match?: UrlMatch }): () => void;
+export declare function installWebSocketShim(options?: { match?: UrlMatch; fallback?: boolean }): () => void;
+/**
+ * Makes the voice server's API local: WebSocket endpoints, and its REST routes through
+ * `fetch` and `XMLHttpRequest`. Where the engine cannot run, requests go to the server
+ * unless `fallback` is false. Returns an uninstaller.
+ */
+export declare function installVoiceServerShim(options?: { match?: UrlMatch; fallback?: boolean }): () => void;
+/** Whether the engine can run in this browser, and why not. */
+export declare function supported(): Promise<{ ok: boolean; reason: string | null }>;
+/** Makes the engine panic (tests of failure handling). */
+export declare function _panicEngineForTesting(): Promise<never>;
 
 /** Model loading progress. */
 export interface ProgressEvent {
@@ -53,12 +66,28 @@ export interface MatchResult {
   probability: number;
 }
 
+/** Where audio lies: client samples and whole milliseconds. */
+export interface AudioInterval {
+  start_sample: number;
+  end_sample: number;
+  start_time: number;
+  end_time: number;
+  sample_rate: number;
+}
+
+/** A run of voice or non-voice frames. */
+export interface SpeechEvent {
+  is_voice: boolean;
+  audio_interval: AudioInterval;
+}
+
 /** The speech summary of a recording (lengths in seconds). */
 export interface SpeechSummary {
   background_length: number;
   speech_signal_length: number;
   total_length: number;
   vad_result: { frame_length_ms: number; frames: boolean[] };
+  speech_events: SpeechEvent[];
 }
 
 export declare function createTemplateFromSamples(pcm16: Int16Array | ArrayBuffer | ArrayBufferView, sampleRate: number): Promise<string>;

@@ -1,10 +1,20 @@
 // voiceport worker: hosts the wasm engine; many connections multiplexed by id.
 // Models are fetched lazily (the speaker model only when an endpoint or a
 // template call needs it), cached with the Cache API, and read once per worker.
-// A connection opens as soon as the wasm module runs: its session answers the
+// A connection's messages wait for the wasm module; its session answers the
 // parameters at once, and its first audio waits for the models, whose
-// reading starts when the parameters are complete.
-import init, { Engine, WasmSession, needsSpeakerModel, mergeTemplates, matchTemplates, buildInfo } from './voiceport.js';
+// reading starts when the parameters are complete. A trap in the engine
+// (a Rust panic) is reported as 'crashed': the page then ends this worker.
+import init, {
+  Engine,
+  WasmSession,
+  buildInfo,
+  matchTemplates,
+  mergeTemplates,
+  needsSpeakerModel,
+  panicForTesting,
+  restRouteModel,
+} from './voiceport.js';
 
 const MODELS = {
   vad: new URL('./models/silero_vad_openvino_16k.onnx', import.meta.url),
@@ -76,11 +86,35 @@ function modelBytes(name) {
   return modelBytesPromises[name];
 }
 
-/** Instantiates the wasm module once. */
+/**
+ * Instantiates the wasm module once. A module this browser refuses to
+ * compile (no SIMD, a Content-Security-Policy) is reported as
+ * 'unavailable', and the page does not try again.
+ */
 function wasm() {
   wasmPromise ??= init();
-  wasmPromise.catch(() => (wasmPromise = null));
+  wasmPromise.catch((error) => {
+    wasmPromise = null;
+    if (error instanceof WebAssembly.CompileError || error instanceof WebAssembly.LinkError) {
+      post({ type: 'unavailable', reason: `the engine cannot run here: ${error.message}` });
+    }
+  });
   return wasmPromise;
+}
+
+/**
+ * Runs `work` (a call into the engine); a trap is reported as 'crashed'
+ * with the panic's message and rethrown.
+ */
+function guarded(work) {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof WebAssembly.RuntimeError) {
+      post({ type: 'crashed', reason: self.voiceportPanic ?? `voiceport engine failed: ${error.message}` });
+    }
+    throw error;
+  }
 }
 
 /**
@@ -131,24 +165,25 @@ async function open(id, path) {
   connection.session = new WasmSession(path);
   connection.speaker = needsSpeakerModel(path);
   if (connection.speaker && !speakerPromise) modelBytes('speaker').catch(() => {});
-  post({ type: 'open', id });
 }
 
 /** The connection's session with its models attached (read on first need). */
-function attachModels(connection) {
-  connection.attached ??= (connection.speaker ? speakerEngine() : engine()).then((ready) =>
-    connection.session.attach(ready),
-  );
+function attachModels(id, connection) {
+  connection.attached ??= (connection.speaker ? speakerEngine() : engine()).then((ready) => {
+    connection.session.attach(ready);
+    post({ type: 'ready', id });
+  });
   return connection.attached;
 }
 
 function reply(id, connection, message) {
   const { session } = connection;
-  const data =
-    message.type === 'text' ? session.onText(message.data) : session.onBinary(new Uint8Array(message.data));
+  const data = guarded(() =>
+    message.type === 'text' ? session.onText(message.data) : session.onBinary(new Uint8Array(message.data)),
+  );
   post({ type: 'message', id, data, size: message.size, lastError: data === '500' ? session.lastError : undefined });
   // Parameters complete: audio comes next, so start reading the models now.
-  if (message.type === 'text' && session.isReady) attachModels(connection).catch(() => {});
+  if (message.type === 'text' && session.isReady) attachModels(id, connection).catch(() => {});
 }
 
 /** Handles one message in order; audio first waits for the models. */
@@ -157,7 +192,7 @@ async function handle(id, message) {
   if (!connection?.session) return;
   if (message.type === 'binary') {
     try {
-      await attachModels(connection);
+      await attachModels(id, connection);
     } catch (error) {
       fail(id, error);
       return;
@@ -193,6 +228,15 @@ const CALLS = {
   preload: async (speaker) => {
     await (speaker ? speakerEngine() : engine());
     return true;
+  },
+  rest: async (method, path, query, body, hasPart) => {
+    await wasm();
+    const ready = await (restRouteModel(path) === 'speaker' ? speakerEngine() : engine());
+    return guarded(() => ready.handleRest(method, path, query, new Uint8Array(body), hasPart));
+  },
+  panicForTesting: async () => {
+    await wasm();
+    return guarded(() => panicForTesting());
   },
 };
 

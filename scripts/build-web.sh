@@ -21,7 +21,15 @@ if [ "$profile" != "--dev" ]; then
 fi
 rm -rf dist
 mkdir -p dist/pkg/models
-cp pkg-template/* dist/pkg/
+cp pkg-template/*.* dist/pkg/
+# WebAssembly SIMD detection (npm wasm-feature-detect), beside the package's modules.
+cp node_modules/wasm-feature-detect/dist/esm/index.js dist/pkg/wasm-feature-detect.js
+# The classic-script integration: one file, the shim installed as it runs.
+cp -r pkg-template/classic dist/pkg/classic
+node_modules/.bin/esbuild dist/pkg/classic/entry.js --bundle --format=iife \
+  --inject:dist/pkg/classic/script-url.js --define:import.meta.url=scriptUrl \
+  --log-level=warning --outfile=dist/pkg/voiceport-shim.js
+rm -r dist/pkg/classic
 cp target/wasm-pkg/voiceport.js target/wasm-pkg/voiceport.d.ts target/wasm-pkg/voiceport_bg.wasm.d.ts dist/pkg/
 cp "$wasm" dist/pkg/voiceport_bg.wasm
 cp models/silero_vad_openvino_16k.onnx models/campplus_zh_en_common.f16w.onnx dist/pkg/models/

@@ -253,3 +253,164 @@ async fn build_info_and_cors() {
     );
     server.stop().await;
 }
+
+/// One request of the parity list: method, path with query, content type, body.
+type Request = (&'static str, String, String, Vec<u8>);
+
+/// The requests a client may send, good and bad, to every route.
+fn parity_requests() -> Vec<Request> {
+    let speech = flac_samples(UTTERANCE_103.flac);
+    let pcm = pcm16_bytes(&speech[..16_000 * 4]);
+    let wav = wav_bytes(&speech[..16_000 * 3], 16_000, 1);
+    let template = voiceport::service::create_template(
+        &common::socket::shared_models(),
+        voiceport::service::AudioBuffer::Pcm16 {
+            bytes: &pcm,
+            sample_rate: 16_000,
+        },
+    )
+    .unwrap();
+    let octets = || OCTETS.to_string();
+    let json = || "application/json".to_string();
+    let (form_type, form) = multipart("wav_file", &wav);
+    let (other_type, other_form) = multipart("not_audio", &wav);
+    let alias = "/verify_engine/create_voice_template_from_samples";
+    vec![
+        (
+            "POST",
+            format!("{FROM_SAMPLES}?sample_rate=16000"),
+            octets(),
+            pcm.clone(),
+        ),
+        (
+            "POST",
+            format!("{alias}?sample_rate=16000&channel_type=mono"),
+            octets(),
+            pcm.clone(),
+        ),
+        (
+            "POST",
+            format!("{FROM_SAMPLES}?sample_rate=fast"),
+            octets(),
+            pcm.clone(),
+        ),
+        ("POST", FROM_SAMPLES.to_string(), octets(), pcm.clone()),
+        (
+            "POST",
+            format!("{FROM_SAMPLES}?sample_rate=16000"),
+            octets(),
+            vec![0; 3200],
+        ),
+        (
+            "POST",
+            format!("{FROM_SAMPLES}?sample_rate=7"),
+            octets(),
+            pcm.clone(),
+        ),
+        (
+            "POST",
+            FROM_FILE.to_string(),
+            form_type.clone(),
+            form.clone(),
+        ),
+        ("POST", FROM_FILE.to_string(), other_type, other_form),
+        ("POST", SUMMARY_FILE.to_string(), form_type, form),
+        (
+            "POST",
+            format!("{SUMMARY_SAMPLES}?sample_rate=16000"),
+            octets(),
+            pcm.clone(),
+        ),
+        (
+            "POST",
+            format!("{SUMMARY_SAMPLES}?sample_rate=44100"),
+            octets(),
+            vec![1],
+        ),
+        (
+            "POST",
+            MERGE.to_string(),
+            json(),
+            format!("[\"{template}\", \"{template}\"]").into_bytes(),
+        ),
+        (
+            "POST",
+            MERGE.to_string(),
+            json(),
+            b"[\"not a template\"]".to_vec(),
+        ),
+        ("POST", MERGE.to_string(), json(), b"{".to_vec()),
+        (
+            "POST",
+            MATCH.to_string(),
+            json(),
+            format!("{{\"template1\":\"{template}\",\"template2\":\"{template}\"}}").into_bytes(),
+        ),
+        (
+            "POST",
+            MATCH.to_string(),
+            json(),
+            b"{\"template1\":\"x\"}".to_vec(),
+        ),
+        (
+            "GET",
+            "/core/get_build_info".to_string(),
+            String::new(),
+            Vec::new(),
+        ),
+    ]
+}
+
+/// The body of the audio part, as the browser's `FormData` hands it over.
+fn audio_part(content_type: &str, body: &[u8]) -> Option<Vec<u8>> {
+    let boundary = content_type.split("boundary=").nth(1)?;
+    let text = body.to_vec();
+    let start = ["wav_file", "audio_file"].iter().find_map(|name| {
+        let header = format!("name=\"{name}\"");
+        let at = text
+            .windows(header.len())
+            .position(|w| w == header.as_bytes())?;
+        let data = at + text[at..].windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+        Some(data)
+    })?;
+    let end_marker = format!("\r\n--{boundary}");
+    let end = start
+        + text[start..]
+            .windows(end_marker.len())
+            .position(|w| w == end_marker.as_bytes())?;
+    Some(text[start..end].to_vec())
+}
+
+#[tokio::test]
+async fn the_whole_request_handler_answers_exactly_as_the_server() {
+    use voiceport::protocol::rest::RestRoute;
+    use voiceport::service::rest::{RestBody, handle};
+    let server = TestServer::default().await;
+    let models = common::socket::shared_models();
+    for (method, path, content_type, body) in parity_requests() {
+        let headers: Vec<(&str, &str)> = if content_type.is_empty() {
+            Vec::new()
+        } else {
+            vec![("content-type", content_type.as_str())]
+        };
+        let served = server.request(method, &path, &headers, &body).await;
+        let (route, query) = path.split_once('?').unwrap_or((&path, ""));
+        let route = RestRoute::find(route).expect("a route");
+        let part = audio_part(&content_type, &body);
+        let body = if route.takes_upload() {
+            RestBody::Upload(part.as_deref())
+        } else {
+            RestBody::Raw(&body)
+        };
+        let local = handle(&models, route, method, query, body);
+        assert_eq!(served.status, local.status, "{path}: {}", served.body);
+        assert_eq!(served.body, local.body, "{path}");
+        let served_type = served
+            .head
+            .lines()
+            .find_map(|line| line.strip_prefix("content-type: "))
+            .unwrap_or("");
+        assert_eq!(served_type, local.content_type, "{path}");
+    }
+    server.stop().await;
+}

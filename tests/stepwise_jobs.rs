@@ -43,12 +43,12 @@ fn templates_and_summaries_equal_the_whole_buffer_pipeline() {
     let reference = models.voice().unwrap().template(&samples).unwrap();
     assert_eq!(stepwise, reference.to_base64());
 
-    let summary = speech_summary(&models, audio).unwrap();
+    let summary = speech_summary(&models, audio).unwrap().summary;
     assert_eq!(
         summary.vad_result.frames,
         frame_decisions(&models.vad, &samples)
     );
-    let seconds = bytes.len() as f64 / 16_000.0;
+    let seconds = f64::from((bytes.len() as f64 / 16_000.0) as f32);
     assert!(
         (summary.total_length - seconds).abs() < 1e-9,
         "{}",

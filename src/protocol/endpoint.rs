@@ -32,6 +32,10 @@ pub enum FramesMode {
     New,
 }
 
+/// Query options the original server's clients send that the protocol does
+/// not use (the server checks `api_key` itself before the protocol sees it).
+pub const IGNORED_OPTIONS: [&str; 2] = ["api_key", "channel_type"];
+
 /// A parsed endpoint: kind, codec and options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Endpoint {
@@ -73,7 +77,10 @@ impl Endpoint {
         self.kind == EndpointKind::VoiceVerify
     }
 
-    /// Parses a request path with optional query, e.g. `/speech_summary_stream?frames=new`.
+    /// Parses a request path with optional URL-encoded query, e.g.
+    /// `/speech_summary_stream?frames=new&api_key=k`: `frames` is read,
+    /// [`IGNORED_OPTIONS`] are accepted and ignored, any other option is
+    /// refused (so a misspelt option is reported, not silently dropped).
     pub fn parse(path_and_query: &str) -> Result<Self, ProtocolError> {
         let (path, query) = path_and_query
             .split_once('?')
@@ -93,14 +100,20 @@ impl Endpoint {
             _ => return Err(unknown()),
         };
         let mut frames = FramesMode::All;
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            match pair {
-                "frames=new" => frames = FramesMode::New,
-                "frames=all" => frames = FramesMode::All,
-                other => {
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            match (name.as_ref(), value.as_ref()) {
+                ("frames", "new") => frames = FramesMode::New,
+                ("frames", "all") => frames = FramesMode::All,
+                (name, _) if IGNORED_OPTIONS.contains(&name) => {}
+                (name, value) => {
                     return Err(ProtocolError::InvalidParameter {
                         name: "query",
-                        reason: format!("unsupported option `{other}` (known: frames=new|all)"),
+                        reason: format!(
+                            "unsupported option `{}={}` (known: frames=new|all; ignored: {})",
+                            super::params::shorten(name),
+                            super::params::shorten(value),
+                            IGNORED_OPTIONS.join(", ")
+                        ),
                     });
                 }
             }
@@ -151,5 +164,17 @@ mod tests {
             Err(ProtocolError::UnknownEndpoint(_))
         ));
         assert!(Endpoint::parse("/speech_summary_stream?frames=some").is_err());
+        assert!(Endpoint::parse("/speech_summary_stream?frame=new").is_err());
+        assert!(Endpoint::parse("/speech_summary_stream?frames").is_err());
+    }
+
+    #[test]
+    fn queries_are_url_decoded_and_tolerated_options_ignored() {
+        let e = Endpoint::parse("/speech_summary_stream?api_key=k%26y&frames=%6Eew").unwrap();
+        assert_eq!(e.frames, FramesMode::New);
+        let e = Endpoint::parse("/voice_verify_stream?channel_type=mono&api%5Fkey=").unwrap();
+        assert_eq!(e.kind, EndpointKind::VoiceVerify);
+        let e = Endpoint::parse("/speech_endpoint_detector?&&api_key=a+b&").unwrap();
+        assert_eq!(e.frames, FramesMode::All);
     }
 }

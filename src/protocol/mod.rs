@@ -6,6 +6,7 @@ mod endpoint;
 mod error;
 pub mod messages;
 mod params;
+pub mod rest;
 mod session;
 mod streams;
 

@@ -1,10 +1,13 @@
 //! Per-endpoint stream processors: 16 kHz audio in, one reply text out.
 
-use super::messages::{SpeechSummaryJson, SummaryStreamReply, to_json};
+use super::messages::{
+    AudioInterval, SpeechSummaryJson, SummaryStreamReply, VerifyStreamResult, speech_events,
+    to_json,
+};
 use super::{FramesMode, ProtocolError};
 use crate::speech::{EndpointDetector, SpeechSummary};
-use crate::vad::{SPEECH_TAIL_MS, SileroModel, VadStream};
-use crate::voice::{VerifyStream, VerifyStreamResult};
+use crate::vad::{API_FRAME_SAMPLES, SPEECH_TAIL_MS, SileroModel, VadStream};
+use crate::voice::VerifyStream;
 
 /// What an endpoint does with the decoded audio of each binary message.
 ///
@@ -24,9 +27,20 @@ pub trait StreamProcessor: Send {
 }
 
 /// The VAD of a stream plus a reusable buffer for its new decisions.
+///
+/// The VAD may decide a frame up to 17 ms before its last sample arrives
+/// (its decision is the model frame holding its centre); such a frame is
+/// held back until its audio is complete, so that no reply reports a frame
+/// the client has not fully sent.
 struct FrameSource {
     vad: VadStream,
     decisions: Vec<bool>,
+    /// Decided frames whose audio has not all arrived (at most one).
+    early: Vec<bool>,
+    /// Engine samples received.
+    samples: u64,
+    /// Frames handed out.
+    released: u64,
 }
 
 impl FrameSource {
@@ -34,13 +48,22 @@ impl FrameSource {
         Self {
             vad: VadStream::new(model),
             decisions: Vec::new(),
+            early: Vec::new(),
+            samples: 0,
+            released: 0,
         }
     }
 
-    /// The 30 ms decisions newly completed by `audio`.
+    /// The 30 ms decisions of the frames newly completed by `audio`.
     fn frames(&mut self, audio: &[f32]) -> &[bool] {
+        self.samples += audio.len() as u64;
         self.decisions.clear();
+        self.decisions.append(&mut self.early);
         self.vad.push(audio, &mut self.decisions);
+        let complete = self.samples / API_FRAME_SAMPLES - self.released;
+        let ready = self.decisions.len().min(complete as usize);
+        self.early.extend(self.decisions.drain(ready..));
+        self.released += ready as u64;
         &self.decisions
     }
 
@@ -119,13 +142,20 @@ impl StreamProcessor for SummaryStream {
 
     fn reply(&mut self) -> String {
         let counts = self.summary.counts();
-        let frames = match self.mode {
-            FramesMode::All => self.summary.all_frames().to_vec(),
-            FramesMode::New => self.summary.take_new_frames(),
+        let (frames, runs) = match self.mode {
+            FramesMode::All => (
+                self.summary.all_frames().to_vec(),
+                self.summary.all_runs().to_vec(),
+            ),
+            FramesMode::New => (
+                self.summary.take_new_frames(),
+                self.summary.take_touched_runs(),
+            ),
         };
         let total_length = self.client_samples as f64 / f64::from(self.client_rate);
         let summary = SpeechSummaryJson::new(counts, total_length, frames);
-        to_json(&SummaryStreamReply::new(counts, summary))
+        let events = speech_events(&runs, self.client_rate);
+        to_json(&SummaryStreamReply::new(counts, summary, events))
     }
 }
 
@@ -158,7 +188,12 @@ impl StreamProcessor for VerifyProcessor {
     fn feed(&mut self, audio: &[f32], client_samples: u64) -> Result<(), ProtocolError> {
         let scored = self.stream.push(audio, client_samples, &mut self.budget)?;
         self.skipped += scored.skipped;
-        self.results.extend(scored.results);
+        let rate = self.stream.client_rate();
+        self.results
+            .extend(scored.results.into_iter().map(|window| VerifyStreamResult {
+                audio_interval: AudioInterval::new(window.start_sample, window.end_sample, rate),
+                verify_result: window.result,
+            }));
         Ok(())
     }
 

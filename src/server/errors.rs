@@ -3,12 +3,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 
-/// The body of every error response: `{"error": reason}`.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    /// What was wrong.
-    pub error: String,
-}
+pub use crate::protocol::rest::ErrorBody;
 
 /// A JSON error response.
 pub type ErrorResponse = (StatusCode, Json<ErrorBody>);

@@ -7,6 +7,7 @@ use axum::response::Html;
 use utoipa::OpenApi;
 
 use super::rest;
+use crate::protocol::rest::RestRoute;
 
 /// The annotated REST handlers.
 #[derive(OpenApi)]
@@ -33,12 +34,14 @@ struct Annotated;
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut document = Annotated::openapi();
     let paths = &mut document.paths.paths;
-    for (alias, route) in rest::ALIASES {
-        let item = paths
-            .get(route)
-            .cloned()
-            .expect("aliases name documented routes");
-        paths.insert(alias.to_string(), item);
+    for route in RestRoute::ALL {
+        for alias in route.aliases() {
+            let item = paths
+                .get(route.path())
+                .cloned()
+                .expect("aliases name documented routes");
+            paths.insert(alias.to_string(), item);
+        }
     }
     document
 }

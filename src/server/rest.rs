@@ -2,88 +2,65 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Multipart, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Multipart, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 
-use super::errors::{ErrorBody, ErrorResponse, bad_request, server_error};
+use super::errors::server_error;
 use super::{AppState, WorkFailed};
-use crate::protocol::messages::SpeechSummaryJson;
+use crate::protocol::messages::SpeechSummaryBody;
+use crate::protocol::rest::{
+    AUDIO_PARTS, ErrorBody, MISSING_AUDIO_PART, RestReply, RestRoute, sample_rate,
+};
+use crate::service::rest::{MatchRequest, parse_json, reply};
 use crate::service::{
     self, AudioBuffer, BuildInfo, ServiceError, Stepwise, SummaryJob, TemplateJob,
 };
 use crate::voice::MatchResult;
 
-/// Older route names (2.x clients) served by the same handlers: alias and route.
-pub const ALIASES: [(&str, &str); 2] = [
-    (
-        "/verify_engine/create_voice_template_from_samples",
-        "/voice_template_factory/create_voice_template_from_samples",
-    ),
-    (
-        "/verify_engine/create_voice_template_from_file",
-        "/voice_template_factory/create_voice_template_from_file",
-    ),
-];
-
 /// Every REST route with its handler, older names included.
 pub fn routes() -> Vec<(&'static str, MethodRouter<Arc<AppState>>)> {
-    let mut routes = vec![
-        (
-            "/voice_template_factory/create_voice_template_from_samples",
-            post(template_from_samples),
-        ),
-        (
-            "/voice_template_factory/create_voice_template_from_file",
-            post(template_from_file),
-        ),
-        ("/voice_template_factory/merge_voice_templates", post(merge)),
-        (
-            "/voice_template_matcher/match_voice_templates",
-            post(match_templates),
-        ),
-        (
-            "/speech_summary_engine/get_speech_summary_from_samples",
-            post(summary_from_samples),
-        ),
-        (
-            "/speech_summary_engine/get_speech_summary_from_file",
-            post(summary_from_file),
-        ),
-        ("/core/get_build_info", get(build_info)),
-    ];
-    for (alias, route) in ALIASES {
-        let (_, handler) = routes
-            .iter()
-            .find(|(path, _)| *path == route)
-            .expect("aliases name routes");
-        routes.push((alias, handler.clone()));
+    let mut routes = Vec::new();
+    for route in RestRoute::ALL {
+        let handler = match route {
+            RestRoute::TemplateFromSamples => post(template_from_samples),
+            RestRoute::TemplateFromFile => post(template_from_file),
+            RestRoute::MergeTemplates => post(merge),
+            RestRoute::MatchTemplates => post(match_templates),
+            RestRoute::SummaryFromSamples => post(summary_from_samples),
+            RestRoute::SummaryFromFile => post(summary_from_file),
+            RestRoute::BuildInfo => get(build_info),
+        };
+        for path in route.aliases() {
+            routes.push((*path, handler.clone()));
+        }
+        routes.push((route.path(), handler));
     }
     routes
 }
 
-/// `?sample_rate=N` of the raw-sample endpoints.
-#[derive(Deserialize)]
-pub struct RateQuery {
-    sample_rate: u32,
-}
-
-/// Body of `match_voice_templates`.
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct MatchRequest {
-    /// A base64 voice template.
-    template1: String,
-    /// Another base64 voice template.
-    template2: String,
+impl IntoResponse for RestReply {
+    fn into_response(self) -> Response {
+        match self.status {
+            400..=499 => tracing::warn!(status = self.status, body = %self.body, "bad request"),
+            500.. => tracing::error!(status = self.status, body = %self.body, "request failed"),
+            _ => {}
+        }
+        let status = axum::http::StatusCode::from_u16(self.status)
+            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, self.body).into_response();
+        if !self.content_type.is_empty() {
+            response.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static(self.content_type),
+            );
+        }
+        response
+    }
 }
 
 /// A raw PCM16 body, as the OpenAPI document describes it.
@@ -120,8 +97,8 @@ fn binary(description: &str) -> ObjectBuilder {
         .description(Some(description))
 }
 
-/// Runs `work` as one step on the model workers and maps its outcome to a response.
-async fn respond<T, F>(app: Arc<AppState>, work: F, ok: impl FnOnce(T) -> Response) -> Response
+/// Runs `work` as one step on the model workers and maps its outcome to a reply.
+async fn respond<T, F>(app: Arc<AppState>, work: F, ok: impl FnOnce(T) -> RestReply) -> Response
 where
     T: Send + 'static,
     F: FnOnce() -> Result<T, ServiceError> + Send + 'static,
@@ -135,7 +112,7 @@ where
 async fn respond_stepwise<J, T, F>(
     app: Arc<AppState>,
     start: F,
-    ok: impl FnOnce(T) -> Response,
+    ok: impl FnOnce(T) -> RestReply,
 ) -> Response
 where
     J: Stepwise<Output = Result<T, ServiceError>> + Send + 'static,
@@ -144,7 +121,7 @@ where
 {
     let job = match app.workers.run(start).await {
         Ok(Ok(job)) => job,
-        Ok(Err(error)) => return failure(error),
+        Ok(Err(error)) => return reply(Err::<T, _>(error), ok).into_response(),
         Err(error) => return server_error(error).into_response(),
     };
     let done = app.workers.run_steps(job, J::step).await;
@@ -154,38 +131,21 @@ where
 /// The response to model work's outcome.
 fn outcome<T>(
     result: Result<Result<T, ServiceError>, WorkFailed>,
-    ok: impl FnOnce(T) -> Response,
+    ok: impl FnOnce(T) -> RestReply,
 ) -> Response {
     match result {
-        Ok(Ok(value)) => ok(value),
-        Ok(Err(error)) => failure(error),
+        Ok(result) => reply(result, ok).into_response(),
         Err(error) => server_error(error).into_response(),
     }
 }
 
-/// HTTP 400 for the client's mistakes, 500 for the server's.
-fn failure(error: ServiceError) -> Response {
-    if error.is_client_error() {
-        bad_request(error).into_response()
-    } else {
-        server_error(error).into_response()
-    }
+/// The `sample_rate` query, as a 400 reply when missing or malformed.
+fn rate(query: Option<String>) -> Result<u32, RestReply> {
+    sample_rate(query.as_deref().unwrap_or("")).map_err(RestReply::bad_request)
 }
 
-/// Parses a JSON body whatever its content type, as a 400 on failure.
-fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ErrorResponse> {
-    serde_json::from_slice(body).map_err(|e| bad_request(format!("invalid JSON body: {e}")))
-}
-
-/// The `sample_rate` query, as a 400 when missing or malformed.
-fn rate(query: Result<Query<RateQuery>, QueryRejection>) -> Result<u32, ErrorResponse> {
-    query
-        .map(|Query(q)| q.sample_rate)
-        .map_err(|e| bad_request(format!("{}: expected ?sample_rate=<Hz>", e.body_text())))
-}
-
-fn text(body: String) -> Response {
-    ([("content-type", "text/plain; charset=utf-8")], body).into_response()
+fn json<T: serde::Serialize>(value: T) -> RestReply {
+    RestReply::json(&value)
 }
 
 /// `POST /voice_template_factory/create_voice_template_from_samples?sample_rate=N`.
@@ -199,12 +159,12 @@ fn text(body: String) -> Response {
 )]
 pub async fn template_from_samples(
     State(app): State<Arc<AppState>>,
-    query: Result<Query<RateQuery>, QueryRejection>,
+    RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
     let sample_rate = match rate(query) {
         Ok(rate) => rate,
-        Err(response) => return response.into_response(),
+        Err(reply) => return reply.into_response(),
     };
     respond_stepwise(
         app.clone(),
@@ -215,7 +175,7 @@ pub async fn template_from_samples(
             };
             TemplateJob::start(&app.models, audio)
         },
-        text,
+        RestReply::text,
     )
     .await
 }
@@ -234,12 +194,12 @@ pub async fn template_from_file(
 ) -> Response {
     let wav = match audio_file(multipart).await {
         Ok(wav) => wav,
-        Err(reason) => return bad_request(reason).into_response(),
+        Err(reason) => return RestReply::bad_request(reason).into_response(),
     };
     respond_stepwise(
         app.clone(),
         move || TemplateJob::start(&app.models, AudioBuffer::Wav(&wav)),
-        text,
+        RestReply::text,
     )
     .await
 }
@@ -255,9 +215,14 @@ pub async fn template_from_file(
 pub async fn merge(State(app): State<Arc<AppState>>, body: Bytes) -> Response {
     let templates: Vec<String> = match parse_json(&body) {
         Ok(templates) => templates,
-        Err(response) => return response.into_response(),
+        Err(reply) => return reply.into_response(),
     };
-    respond(app, move || service::merge_templates(&templates), text).await
+    respond(
+        app,
+        move || service::merge_templates(&templates),
+        RestReply::text,
+    )
+    .await
 }
 
 /// `POST /voice_template_matcher/match_voice_templates`.
@@ -271,12 +236,12 @@ pub async fn merge(State(app): State<Arc<AppState>>, body: Bytes) -> Response {
 pub async fn match_templates(State(app): State<Arc<AppState>>, body: Bytes) -> Response {
     let request: MatchRequest = match parse_json(&body) {
         Ok(request) => request,
-        Err(response) => return response.into_response(),
+        Err(reply) => return reply.into_response(),
     };
     respond(
         app.clone(),
         move || service::match_voice_templates(&request.template1, &request.template2),
-        |result| Json(result).into_response(),
+        json,
     )
     .await
 }
@@ -288,16 +253,16 @@ pub async fn match_templates(State(app): State<Arc<AppState>>, body: Bytes) -> R
     tag = "speech summary",
     params(("sample_rate" = u32, Query, description = "Sample rate of the body in Hz, 8000 to 192000")),
     request_body(content = Pcm16Body, content_type = "application/octet-stream", description = "Little-endian PCM16 mono samples (an odd trailing byte is ignored)"),
-    responses((status = 200, description = "The speech summary", body = SpeechSummaryJson), (status = 400, description = "The request or its audio is invalid, or holds too little speech", body = ErrorBody))
+    responses((status = 200, description = "The speech summary", body = SpeechSummaryBody), (status = 400, description = "The request or its audio is invalid, or holds too little speech", body = ErrorBody))
 )]
 pub async fn summary_from_samples(
     State(app): State<Arc<AppState>>,
-    query: Result<Query<RateQuery>, QueryRejection>,
+    RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
     let sample_rate = match rate(query) {
         Ok(rate) => rate,
-        Err(response) => return response.into_response(),
+        Err(reply) => return reply.into_response(),
     };
     respond_stepwise(
         app.clone(),
@@ -308,7 +273,7 @@ pub async fn summary_from_samples(
             };
             SummaryJob::start(&app.models, audio)
         },
-        |summary| Json(summary).into_response(),
+        json,
     )
     .await
 }
@@ -319,7 +284,7 @@ pub async fn summary_from_samples(
     path = "/speech_summary_engine/get_speech_summary_from_file",
     tag = "speech summary",
     request_body(content = WavUpload, content_type = "multipart/form-data", description = "A WAV file in the part `wav_file` (or `audio_file`)"),
-    responses((status = 200, description = "The speech summary", body = SpeechSummaryJson), (status = 400, description = "The request or its audio is invalid, or holds too little speech", body = ErrorBody))
+    responses((status = 200, description = "The speech summary", body = SpeechSummaryBody), (status = 400, description = "The request or its audio is invalid, or holds too little speech", body = ErrorBody))
 )]
 pub async fn summary_from_file(
     State(app): State<Arc<AppState>>,
@@ -327,12 +292,12 @@ pub async fn summary_from_file(
 ) -> Response {
     let wav = match audio_file(multipart).await {
         Ok(wav) => wav,
-        Err(reason) => return bad_request(reason).into_response(),
+        Err(reason) => return RestReply::bad_request(reason).into_response(),
     };
     respond_stepwise(
         app.clone(),
         move || SummaryJob::start(&app.models, AudioBuffer::Wav(&wav)),
-        |summary| Json(summary).into_response(),
+        json,
     )
     .await
 }
@@ -345,16 +310,16 @@ pub async fn summary_from_file(
     responses((status = 200, description = "Versions and model identifiers", body = BuildInfo))
 )]
 pub async fn build_info() -> Response {
-    (StatusCode::OK, Json(service::build_info())).into_response()
+    json(service::build_info()).into_response()
 }
 
 /// The bytes of the `wav_file` (or `audio_file`) part.
 async fn audio_file(multipart: Result<Multipart, MultipartRejection>) -> Result<Bytes, String> {
     let mut multipart = multipart.map_err(|e| e.body_text())?;
     while let Some(field) = multipart.next_field().await.map_err(|e| e.body_text())? {
-        if matches!(field.name(), Some("wav_file" | "audio_file")) {
+        if field.name().is_some_and(|name| AUDIO_PARTS.contains(&name)) {
             return field.bytes().await.map_err(|e| e.body_text());
         }
     }
-    Err("multipart body has no `wav_file` (or `audio_file`) part".into())
+    Err(MISSING_AUDIO_PART.into())
 }

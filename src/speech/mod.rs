@@ -2,9 +2,11 @@
 //! VAD's 30 ms frame decisions (no model, no I/O).
 
 mod endpoint;
+mod runs;
 mod summary;
 
 pub use endpoint::EndpointDetector;
+pub use runs::{SpeechRun, SpeechRuns};
 pub use summary::{SpeechCounts, SpeechSummary};
 
 /// Seconds per API frame.

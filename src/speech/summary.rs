@@ -1,6 +1,6 @@
 //! The speech summary: cumulative speech/background lengths and the frame mask.
 
-use super::FRAME_SECONDS;
+use super::{FRAME_SECONDS, SpeechRun, SpeechRuns};
 
 /// Running totals of one stream's frame decisions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,6 +38,7 @@ impl SpeechCounts {
 pub struct SpeechSummary {
     counts: SpeechCounts,
     frames: Vec<bool>,
+    runs: SpeechRuns,
 }
 
 impl SpeechSummary {
@@ -58,6 +59,7 @@ impl SpeechSummary {
             }
         }
         self.frames.extend_from_slice(frames);
+        self.runs.push(frames);
     }
 
     /// The running totals.
@@ -74,6 +76,17 @@ impl SpeechSummary {
     /// memory, so a long stream read this way stays small.
     pub fn take_new_frames(&mut self) -> Vec<bool> {
         std::mem::take(&mut self.frames)
+    }
+
+    /// Every run of speech and non-speech frames so far.
+    pub fn all_runs(&self) -> &[SpeechRun] {
+        self.runs.all()
+    }
+
+    /// The runs the frames decided since the previous call fell into (see
+    /// [`SpeechRuns::take_touched`]).
+    pub fn take_touched_runs(&mut self) -> Vec<SpeechRun> {
+        self.runs.take_touched()
     }
 }
 

@@ -25,11 +25,12 @@ pub struct MatchResult {
 }
 
 impl MatchResult {
-    /// The result for a cosine `score`.
+    /// The result for a cosine `score`; both numbers are single-precision
+    /// values (as the original server's, which prints them widened).
     pub fn from_score(score: f32) -> Self {
         let score = f64::from(score);
         Self {
-            probability: probability(score),
+            probability: f64::from(probability(score) as f32),
             score,
         }
     }

@@ -27,6 +27,6 @@ pub use template::{
     dot, normalized,
 };
 pub use verify::{
-    AudioInterval, MAX_VERIFY_SECONDS, MIN_VERIFY_SPEECH_SECONDS, Scored, VERIFY_HOP_SECONDS,
-    VerifyStream, VerifyStreamResult,
+    MAX_VERIFY_SECONDS, MIN_VERIFY_SPEECH_SECONDS, Scored, VERIFY_HOP_SECONDS, VerifiedWindow,
+    VerifyStream,
 };

@@ -3,8 +3,6 @@
 
 use std::collections::VecDeque;
 
-use serde::Serialize;
-
 use super::{MatchResult, VoiceEngine, VoiceError, VoiceTemplate};
 use crate::vad::{API_FRAME_SAMPLES, VadStream};
 
@@ -17,35 +15,22 @@ pub const MIN_VERIFY_SPEECH_SECONDS: f64 = 1.0;
 
 const ENGINE_RATE: f64 = 16_000.0;
 
-/// Where a result's window lies, in the client's samples and milliseconds.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AudioInterval {
-    /// First sample of the window.
+/// One scored window, in the client's samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedWindow {
+    /// First client sample of the window.
     pub start_sample: u64,
-    /// One past the last sample of the window.
+    /// One past its last client sample.
     pub end_sample: u64,
-    /// Start in ms.
-    pub start_time: f64,
-    /// End in ms.
-    pub end_time: f64,
-    /// The client's sample rate.
-    pub sample_rate: u32,
-}
-
-/// One element of a verify stream reply.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct VerifyStreamResult {
-    /// The window scored.
-    pub audio_interval: AudioInterval,
     /// How well it matches the template.
-    pub verify_result: MatchResult,
+    pub result: MatchResult,
 }
 
 /// What one [`VerifyStream::push`] brought.
 #[derive(Debug, Default)]
 pub struct Scored {
     /// The results now due and scored, in time order.
-    pub results: Vec<VerifyStreamResult>,
+    pub results: Vec<VerifiedWindow>,
     /// Results due but not scored for want of budget.
     pub skipped: u64,
 }
@@ -137,6 +122,11 @@ impl VerifyStream {
         self.new_frames.shrink_to(frames);
     }
 
+    /// The client's sample rate, the unit of the windows' positions.
+    pub fn client_rate(&self) -> u32 {
+        self.client_rate
+    }
+
     /// Bytes of audio and frames held now (bounded by the context length).
     pub fn held_samples(&self) -> usize {
         self.history.len()
@@ -155,7 +145,7 @@ impl VerifyStream {
         &self,
         end: u64,
         budget: &mut f64,
-    ) -> Result<Option<VerifyStreamResult>, VoiceError> {
+    ) -> Result<Option<VerifiedWindow>, VoiceError> {
         let rate = f64::from(self.client_rate);
         let window = (self.window_seconds * rate).round() as u64;
         let start = end.saturating_sub(window);
@@ -172,16 +162,10 @@ impl VerifyStream {
         } else {
             MatchResult::no_speech()
         };
-        let ms = |sample: u64| sample as f64 * 1000.0 / rate;
-        Ok(Some(VerifyStreamResult {
-            audio_interval: AudioInterval {
-                start_sample: start,
-                end_sample: end,
-                start_time: ms(start),
-                end_time: ms(end),
-                sample_rate: self.client_rate,
-            },
-            verify_result,
+        Ok(Some(VerifiedWindow {
+            start_sample: start,
+            end_sample: end,
+            result: verify_result,
         }))
     }
 

@@ -5,7 +5,9 @@
 use wasm_bindgen::prelude::*;
 
 use crate::models::Models;
+use crate::protocol::rest::RestRoute;
 use crate::protocol::{Endpoint, Session};
+use crate::service::rest::RestBody;
 use crate::service::{self, AudioBuffer};
 use crate::voice::{CamPlusModel, VoiceEngine};
 
@@ -93,6 +95,84 @@ impl Engine {
         let quality = service::voice_quality(&self.models, audio).map_err(js_error)?;
         serde_json::to_string(&quality).map_err(js_error)
     }
+}
+
+/// A REST reply as the worker hands it to the `fetch`/`XMLHttpRequest` shim.
+#[derive(serde::Serialize)]
+struct JsRestReply {
+    status: u16,
+    #[serde(rename = "contentType")]
+    content_type: &'static str,
+    body: String,
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// Answers a REST request as the native server does: `{status,
+    /// contentType, body}`. For the `_from_file` routes `body` is the WAV
+    /// part of the multipart body and `has_part` says whether there was one.
+    #[wasm_bindgen(js_name = handleRest)]
+    pub fn handle_rest(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+        body: &[u8],
+        has_part: bool,
+    ) -> Result<JsValue, JsError> {
+        let route =
+            RestRoute::find(path).ok_or_else(|| JsError::new(&format!("no REST route {path}")))?;
+        let body = if route.takes_upload() {
+            RestBody::Upload(has_part.then_some(body))
+        } else {
+            RestBody::Raw(body)
+        };
+        let reply = service::rest::handle(&self.models, route, method, query, body);
+        let reply = JsRestReply {
+            status: reply.status,
+            content_type: reply.content_type,
+            body: reply.body,
+        };
+        serde_wasm_bindgen::to_value(&reply).map_err(js_error)
+    }
+}
+
+/// Which model a REST path needs (`"speaker"` or `"vad"`), or `undefined`
+/// when the path is not a REST route.
+#[wasm_bindgen(js_name = restRouteModel)]
+pub fn rest_route_model(path: &str) -> Option<String> {
+    let route = RestRoute::find(path)?;
+    Some(
+        if route.needs_speaker_model() {
+            "speaker"
+        } else {
+            "vad"
+        }
+        .to_string(),
+    )
+}
+
+/// Installs the panic hook: a panic's message goes to `console.error` and
+/// to `globalThis.voiceportPanic`, where the worker reads it after the trap
+/// (calling into a trapped module is not safe).
+#[wasm_bindgen(start)]
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = format!("voiceport engine panicked: {info}");
+        let _ = js_sys::Reflect::set(
+            &js_sys::global(),
+            &JsValue::from_str("voiceportPanic"),
+            &JsValue::from_str(&message),
+        );
+        console_error_panic_hook::hook(info);
+    }));
+}
+
+/// Panics on purpose, so that tests can check how a trapped engine is
+/// handled (sockets closed with 1011, a fresh worker for new ones).
+#[wasm_bindgen(js_name = panicForTesting)]
+pub fn panic_for_testing() {
+    panic!("panic requested by a test");
 }
 
 fn summary_json(models: &Models, audio: AudioBuffer) -> Result<String, JsError> {

@@ -6,9 +6,11 @@
 use serde::Serialize;
 use thiserror::Error;
 
+pub mod rest;
+
 use crate::audio::{AudioError, AudioInput, PcmInput, Resampler16k, decode_wav};
 use crate::models::{Models, SPEAKER_MODEL_FILE, VAD_MODEL_FILE, VAD_MODEL_ID};
-use crate::protocol::messages::SpeechSummaryJson;
+use crate::protocol::messages::{SpeechSummaryBody, SpeechSummaryJson, speech_events};
 use crate::speech::SpeechSummary;
 use crate::vad::{API_FRAME_SAMPLES, RecordingDecisions, frame_decisions};
 use crate::voice::{
@@ -340,6 +342,7 @@ impl Stepwise for TemplateJob {
 pub struct SummaryJob {
     pass: VadPass,
     seconds: f64,
+    rate: u32,
 }
 
 impl SummaryJob {
@@ -348,13 +351,14 @@ impl SummaryJob {
         let audio = RecordingSlices::new(audio)?;
         Ok(Self {
             seconds: audio.seconds(),
+            rate: audio.rate,
             pass: VadPass::new(models, audio),
         })
     }
 }
 
 impl Stepwise for SummaryJob {
-    type Output = Result<SpeechSummaryJson, ServiceError>;
+    type Output = Result<SpeechSummaryBody, ServiceError>;
 
     fn step(&mut self) -> Option<Self::Output> {
         let decisions = match self.pass.step() {
@@ -363,11 +367,14 @@ impl Stepwise for SummaryJob {
         };
         let mut summary = SpeechSummary::new();
         summary.push(&decisions);
-        Some(Ok(SpeechSummaryJson::new(
-            summary.counts(),
-            self.seconds,
-            summary.all_frames().to_vec(),
-        )))
+        Some(Ok(SpeechSummaryBody {
+            summary: SpeechSummaryJson::new(
+                summary.counts(),
+                self.seconds,
+                summary.all_frames().to_vec(),
+            ),
+            speech_events: speech_events(summary.all_runs(), self.rate),
+        }))
     }
 }
 
@@ -391,7 +398,7 @@ pub fn match_voice_templates(first: &str, second: &str) -> Result<MatchResult, S
 pub fn speech_summary(
     models: &Models,
     audio: AudioBuffer,
-) -> Result<SpeechSummaryJson, ServiceError> {
+) -> Result<SpeechSummaryBody, ServiceError> {
     run_to_end(SummaryJob::start(models, audio)?)
 }
 
