@@ -16,6 +16,14 @@ export function newId() {
 }
 
 let checked = false;
+let fallbackAnnounced = false;
+
+/** Says once on the console why local processing gave way to the server. */
+export function announceFallback(reason) {
+  if (fallbackAnnounced) return;
+  fallbackAnnounced = true;
+  console.warn(`voiceport: local processing is not available here (${reason}); using the voice server instead`);
+}
 
 /**
  * What this browser lacks to run the engine, checked at once: Workers,

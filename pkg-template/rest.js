@@ -2,7 +2,7 @@
 // `XMLHttpRequest`: same status codes, content types and bodies as the
 // native server (one Rust implementation). When the engine cannot run, the
 // request goes to the network as it was.
-import { call, engineUnavailable } from './engine.js';
+import { announceFallback, call, engineUnavailable } from './engine.js';
 
 const STATUS_TEXT = { 200: 'OK', 400: 'Bad Request', 405: 'Method Not Allowed', 500: 'Internal Server Error' };
 
@@ -47,15 +47,17 @@ function toResponse({ status, contentType, body }) {
 export async function answer(request, network) {
   const unavailable = engineUnavailable();
   if (unavailable) {
-    if (network) return network(unavailable, request);
-    throw new TypeError(`Failed to fetch: ${unavailable}`);
+    if (!network) throw new TypeError(`Failed to fetch: ${unavailable}`);
+    announceFallback(unavailable);
+    return network(request);
   }
   const spare = network ? request.clone() : null;
   try {
     return toResponse(await localReply(request));
   } catch (error) {
-    if (network) return network(error.message, spare);
-    throw new TypeError(`Failed to fetch: ${error.message}`);
+    if (!network) throw new TypeError(`Failed to fetch: ${error.message}`);
+    announceFallback(error.message);
+    return network(spare);
   }
 }
 
@@ -70,7 +72,7 @@ export function localFetch(realFetch, handles, fallback) {
     } catch (error) {
       return Promise.reject(error);
     }
-    const network = fallback ? (_reason, unread) => realFetch(unread) : null;
+    const network = fallback ? (unread) => realFetch(unread) : null;
     return answer(request, network);
   };
 }

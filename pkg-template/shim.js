@@ -1,6 +1,6 @@
 // The shims: `new WebSocket(url)`, `fetch` and `XMLHttpRequest` for the
 // voice server's URLs answered locally, everything else untouched.
-import { engineUnavailable } from './engine.js';
+import { announceFallback, engineUnavailable } from './engine.js';
 import { localFetch, localXMLHttpRequest } from './rest.js';
 import { LocalVoiceSocket } from './socket.js';
 import { isEndpointUrl, isRestUrl, matches } from './urls.js';
@@ -14,7 +14,11 @@ function shimmedWebSocket(RealWebSocket, handles, fallback) {
     const real = () => new RealWebSocket(url, ...(protocols === undefined ? [] : [protocols]));
     if (!handles(url)) return real();
     // Known up front that the engine cannot run: the server at once.
-    if (fallback && engineUnavailable()) return real();
+    const unavailable = fallback && engineUnavailable();
+    if (unavailable) {
+      announceFallback(unavailable);
+      return real();
+    }
     return new LocalVoiceSocket(url, protocols, { fallback });
   }
   WebSocket.prototype = RealWebSocket.prototype;

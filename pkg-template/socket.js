@@ -3,7 +3,7 @@
 // one task of its construction; messages sent meanwhile wait for the
 // engine. If the engine cannot run, a socket created with a server URL and
 // `fallback` connects to that server instead and replays what was sent.
-import { engineUnavailable, newId, post, register, unregister } from './engine.js';
+import { announceFallback, engineUnavailable, newId, post, register, unregister } from './engine.js';
 import { endpointProblem, parseSocketUrl } from './urls.js';
 import { queueTask } from './tasks.js';
 
@@ -16,7 +16,6 @@ const CLOSED = 3;
 const NativeWebSocket = globalThis.WebSocket;
 
 const utf8 = new TextEncoder();
-let fallbackAnnounced = false;
 
 /** Copies any binary view or buffer into a fresh ArrayBuffer. */
 export function toArrayBuffer(data) {
@@ -37,13 +36,6 @@ function clampedCode(code) {
   // Round half to even.
   if (fraction > 0.5 || (fraction === 0.5 && floor % 2 === 1)) return floor + 1;
   return floor;
-}
-
-/** Says once on the console why local processing gave way to the server. */
-function announceFallback(reason) {
-  if (fallbackAnnounced) return;
-  fallbackAnnounced = true;
-  console.warn(`voiceport: local processing is not available here (${reason}); using the voice server instead`);
 }
 
 /**
@@ -305,7 +297,8 @@ export class LocalVoiceSocket extends EventTarget {
       return;
     }
     if (item.close) {
-      server.close(item.close.code === 1005 ? undefined : item.close.code, item.close.reason);
+      if (item.close.code === 1005) server.close();
+      else server.close(item.close.code, item.close.reason);
       return;
     }
     this.#bufferedAmount = Math.max(0, this.#bufferedAmount - item.size);

@@ -88,7 +88,8 @@ test('string, ArrayBuffer, views and Blob are sent in order; bufferedAmount coun
   assert.equal(seen.types, 'number');
   assert.equal(seen.drained, 0);
   assert.equal(seen.first, '200');
-  assert.deepEqual(seen.totals, [0.025, 0.075, 0.15, 0.25]);
+  // Lengths are single-precision values, as the original server prints them.
+  assert.deepEqual(seen.totals, [0.025, 0.075, 0.15, 0.25].map(Math.fround));
 });
 
 test('close() validates code and reason', async () => {
@@ -113,7 +114,7 @@ test('close() validates code and reason', async () => {
   assert.equal(errors.closing, 2);
 });
 
-test('events are tasks in the order open, message*, close; close is clean with code and reason', async () => {
+test('events are tasks in the order open, message*, close; no message after close(); close is clean', async () => {
   const seen = await page.evaluate(async () => {
     const s = new window.voiceport.LocalVoiceSocket('voiceport://local/speech_summary_stream');
     const events = window.record(s);
@@ -130,7 +131,8 @@ test('events are tasks in the order open, message*, close; close is clean with c
   });
   assert.equal(seen.syncAfterConstruct, 0);
   assert.deepEqual(seen.syncAfterClose, { events: 1, state: 2 });
-  assert.deepEqual(seen.order, ['open', 'message', 'message', 'close']);
+  // Replies to messages sent before close() are not dispatched once CLOSING (WHATWG).
+  assert.deepEqual(seen.order, ['open', 'close']);
   assert.deepEqual(seen.close, { code: 4001, reason: 'bye', wasClean: true });
   assert.equal(seen.finalState, 3);
 });
@@ -240,4 +242,115 @@ test('the shim routes matching URLs locally and others to the real WebSocket', a
     return result;
   });
   assert.deepEqual(seen, { localIsLocal: true, localIsWebSocket: true, otherIsReal: true, constant: 1, reply: '200', restored: true });
+});
+
+test('close(code) converts the code as WebIDL [Clamp] unsigned short', async () => {
+  const seen = await page.evaluate(async () => {
+    const attempt = async (code) => {
+      const s = new window.voiceport.LocalVoiceSocket('voiceport://local/speech_summary_stream');
+      await window.whenOpen(s);
+      try {
+        s.close(code);
+      } catch (error) {
+        s.close();
+        return error.name;
+      }
+      return (await window.whenClosed(s)).code;
+    };
+    const results = [];
+    for (const code of [1000.4, 3000.5, 3001.5, '4000', 999.6, -1, 70000, NaN]) results.push(await attempt(code));
+    return results;
+  });
+  assert.deepEqual(seen, [1000, 3000, 3002, 4000, 1000, 'InvalidAccessError', 'InvalidAccessError', 'InvalidAccessError']);
+});
+
+test('http and https URLs become ws and wss, other schemes throw SyntaxError', async () => {
+  const seen = await page.evaluate(() =>
+    ['http://host:8080/speech_summary_stream?frames=new', 'https://host/voice_verify_stream', 'ftp://host/speech_summary_stream'].map((url) => {
+      try {
+        const s = new window.voiceport.LocalVoiceSocket(url);
+        s.close();
+        return s.url;
+      } catch (error) {
+        return error.name;
+      }
+    }),
+  );
+  assert.deepEqual(seen, ['ws://host:8080/speech_summary_stream?frames=new', 'wss://host/voice_verify_stream', 'SyntaxError']);
+});
+
+test('a socket opens within one task and audio sent at once waits for the engine', async () => {
+  const fresh = await openPage(browser, server.url, '/test/socket.html');
+  await fresh.waitForFunction(() => window.ready);
+  const seen = await fresh.evaluate(async () => {
+    const started = performance.now();
+    const s = new window.voiceport.LocalVoiceSocket('ws://host/speech_summary_stream?api_key=k');
+    const events = window.record(s);
+    await window.whenOpen(s);
+    const openedAfter = performance.now() - started;
+    s.send('16000');
+    for (let i = 0; i < 5; i++) s.send(new Int16Array(1600));
+    while (events.filter(([t]) => t === 'message').length < 6) await new Promise((r) => setTimeout(r, 10));
+    s.close();
+    const replies = events.filter(([t]) => t === 'message').map(([, d]) => d);
+    return { openedAfter, first: replies[0], totals: replies.slice(1).map((r) => JSON.parse(r).current_speech_summary.total_length) };
+  });
+  await fresh.close();
+  // Opening does not wait for the worker, the wasm module or the models.
+  assert.ok(seen.openedAfter < 50, `opened after ${seen.openedAfter} ms`);
+  assert.equal(seen.first, '200');
+  assert.deepEqual(seen.totals, [0.1, 0.2, 0.3, 0.4, 0.5].map(Math.fround));
+});
+
+// Headless Chromium under Playwright reports every page visible, so a hidden
+// tab's timer throttling (each timer task ≥ 1 s late) is reproduced by making
+// the page's own timers that late: event dispatch must not depend on them.
+test('replies are not delayed when timers are throttled as in a hidden tab', async () => {
+  const throttled = await openPage(browser, server.url, '/test/socket.html');
+  await throttled.waitForFunction(() => window.ready);
+  const seen = await throttled.evaluate(async () => {
+    const realSetTimeout = window.setTimeout;
+    window.setTimeout = (fn, ms, ...args) => realSetTimeout(fn, Math.max(ms ?? 0, 1000), ...args);
+    const s = new window.voiceport.LocalVoiceSocket('voiceport://local/speech_endpoint_detector');
+    const started = performance.now();
+    await window.whenOpen(s);
+    const replies = [];
+    s.onmessage = () => replies.push(performance.now());
+    for (const param of ['300', '500', '16000']) s.send(param);
+    for (let i = 0; i < 10; i++) s.send(new Int16Array(160));
+    while (replies.length < 13) await new Promise((r) => s.addEventListener('message', r, { once: true }));
+    s.close();
+    window.setTimeout = realSetTimeout;
+    return replies.at(-1) - started;
+  });
+  await throttled.close();
+  assert.ok(seen < 1000, `open and 13 replies took ${seen} ms with throttled timers`);
+});
+
+test('an engine panic fails every socket with 1011 and its message; a fresh worker serves new sockets', async () => {
+  const fresh = await openPage(browser, server.url, '/test/socket.html');
+  await fresh.waitForFunction(() => window.ready);
+  const seen = await fresh.evaluate(async () => {
+    const { LocalVoiceSocket, _panicEngineForTesting } = window.voiceport;
+    const sockets = [new LocalVoiceSocket('voiceport://local/speech_summary_stream'), new LocalVoiceSocket('voiceport://local/speech_endpoint_detector')];
+    const events = sockets.map((s) => window.record(s));
+    await Promise.all(sockets.map((s) => window.whenOpen(s)));
+    sockets[0].send('16000');
+    await new Promise((r) => sockets[0].addEventListener('message', r, { once: true }));
+    const call = await _panicEngineForTesting().then(() => 'resolved', (error) => error.message);
+    await Promise.all(sockets.map((s) => (s.readyState === 3 ? null : window.whenClosed(s))));
+    const after = new LocalVoiceSocket('voiceport://local/speech_summary_stream');
+    await window.whenOpen(after);
+    after.send('16000');
+    const reply = await new Promise((r) => (after.onmessage = (e) => r(e.data)));
+    after.close();
+    return { call, events: events.map((list) => list.map(([t, d]) => (t === 'close' ? d : t))), lastErrors: sockets.map((s) => s.lastError), states: sockets.map((s) => s.readyState), reply };
+  });
+  await fresh.close();
+  assert.match(seen.call, /panic requested by a test/);
+  assert.deepEqual(seen.events[0], ['open', 'message', 'error', { code: 1011, reason: '', wasClean: false }]);
+  assert.deepEqual(seen.events[1], ['open', 'error', { code: 1011, reason: '', wasClean: false }]);
+  seen.lastErrors.forEach((error) => assert.match(error, /panic requested by a test/));
+  assert.deepEqual(seen.states, [3, 3]);
+  assert.equal(seen.reply, '200');
 });
