@@ -37,7 +37,7 @@ async function localReply(request) {
 /** A `Response` as the server would send it. */
 function toResponse({ status, contentType, body }) {
   const headers = contentType ? { 'content-type': contentType } : {};
-  return new Response(status === 204 ? null : body, { status, statusText: STATUS_TEXT[status] ?? '', headers });
+  return new Response(body === '' ? null : body, { status, statusText: STATUS_TEXT[status] ?? '', headers });
 }
 
 /**

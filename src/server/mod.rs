@@ -118,8 +118,11 @@ pub fn router(state: Arc<AppState>) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(state.config.request_timeout_secs),
         ));
+    // A trailing slash names the same endpoint, as the protocol reads it.
     for path in Endpoint::PATHS {
-        router = router.route(path, get(ws::upgrade));
+        router = router
+            .route(path, get(ws::upgrade))
+            .route(&format!("{path}/"), get(ws::upgrade));
     }
     router = router
         .route_layer(middleware::from_fn_with_state(state.clone(), access::guard))
