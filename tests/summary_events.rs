@@ -2,6 +2,8 @@
 //! beside the seed's fields, consistent with the frames, in the client's
 //! timeline; no frame reported before all its audio arrived.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 
 use common::*;
