@@ -1,7 +1,8 @@
 // LocalVoiceSocket behaves as the WHATWG WebSocket (every bullet of the contract).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchChromium, openPage, startStaticServer } from './harness.mjs';
+import { join } from 'node:path';
+import { ROOT, launchChromium, openPage, startStaticServer } from './harness.mjs';
 
 let server;
 let browser;
@@ -353,4 +354,27 @@ test('an engine panic fails every socket with 1011 and its message; a fresh work
   seen.lastErrors.forEach((error) => assert.match(error, /panic requested by a test/));
   assert.deepEqual(seen.states, [3, 3]);
   assert.equal(seen.reply, '200');
+});
+
+test('a worker that cannot start fails its sockets with error then close 1006, with the reason', async () => {
+  const broken = await startStaticServer([
+    ['/pkg/worker.js', join(ROOT, 'tests/browser/pages/missing')],
+    ['/test/', join(ROOT, 'tests/browser/pages')],
+    ['/', join(ROOT, 'dist')],
+  ]);
+  try {
+    const fresh = await openPage(browser, broken.url, '/test/socket.html');
+    await fresh.waitForFunction(() => window.ready);
+    const seen = await fresh.evaluate(async () => {
+      const s = new window.voiceport.LocalVoiceSocket('voiceport://local/speech_summary_stream');
+      const events = window.record(s);
+      await window.whenClosed(s);
+      return { events: events.map(([t, d]) => (t === 'close' ? d : t)), lastError: s.lastError };
+    });
+    await fresh.close();
+    assert.deepEqual(seen.events, ['open', 'error', { code: 1006, reason: '', wasClean: false }]);
+    assert.match(seen.lastError, /worker failed/);
+  } finally {
+    broken.close();
+  }
 });
