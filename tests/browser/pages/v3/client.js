@@ -65,3 +65,28 @@ function enroll(pcm, sampleRate, done) {
   };
   req.send(pcm);
 }
+
+/**
+ * Streams `seconds` of the microphone to the endpoint `path`: sends the
+ * parameters `params(sampleRate)` when the socket opens, then every capture
+ * chunk; each reply goes to `onReply(parsed JSON)`. Sets window.done at the end.
+ */
+function streamMicrophone(path, params, seconds, onReply) {
+  var chunks = 0;
+  var socket;
+  startCapture(function (sampleRate) {
+    socket = new WebSocket('ws://' + VOICE_SERVER + path);
+    socket.onopen = function () {
+      params(sampleRate).forEach(function (param) { socket.send(param); });
+    };
+    socket.onmessage = function (event) { onReply(JSON.parse(event.data), event.data); };
+    window.sampleRate = sampleRate;
+  }, function (chunk) {
+    if (chunks * 4096 >= seconds * window.sampleRate) {
+      if (socket.readyState === 1) { socket.close(); window.stopCapture(); window.done = true; }
+      return;
+    }
+    chunks++;
+    sendChunk(socket, chunk);
+  });
+}
