@@ -1,6 +1,7 @@
 //! Loopback load generator: N concurrent real-time streams against a running
 //! voiceport server, each sending 100 ms of speech every 100 ms; prints one
-//! CSV row per stream count with reply latency percentiles and the server's
+//! CSV row per stream count with reply latency percentiles, for verify
+//! streams how often each got a fresh (embedded) result, and the server's
 //! peak resident memory (`scripts/bench-load.sh` runs it and plots the curve).
 //!
 //! `cargo run --release --example load -- <addr> <server pid> <summary|verify> <seconds> <streams>...`
@@ -87,14 +88,36 @@ mod native {
         vec![template, RATE.to_string(), "3".into()]
     }
 
-    /// One real-time stream: latencies of every reply, or why it failed.
+    /// What one stream saw: the latency of every reply, and the intervals
+    /// between its fresh verify results (replies with an embedded window).
+    #[derive(Default)]
+    struct Seen {
+        latencies: Vec<Duration>,
+        result_gaps: Vec<Duration>,
+    }
+
+    /// Whether a verify reply carries a window that was embedded (a score).
+    fn has_fresh_result(reply: &str) -> bool {
+        serde_json::from_str::<serde_json::Value>(reply)
+            .ok()
+            .and_then(|value| value.as_array().cloned())
+            .is_some_and(|results| {
+                results.iter().any(|r| {
+                    r["verify_result"]["score"]
+                        .as_f64()
+                        .is_some_and(|s| s != 0.0)
+                })
+            })
+    }
+
+    /// One real-time stream: what it saw, or why it failed.
     async fn stream(
         url: String,
         parameters: Arc<Vec<String>>,
         audio: Arc<Vec<u8>>,
         start_offset: Duration,
         until: Instant,
-    ) -> Result<Vec<Duration>, String> {
+    ) -> Result<Seen, String> {
         tokio::time::sleep(start_offset).await;
         let (socket, _) = tokio_tungstenite::connect_async(url)
             .await
@@ -126,17 +149,24 @@ mod native {
             }
             let _ = sink.close().await;
         });
-        let mut latencies = Vec::new();
+        let mut seen = Seen::default();
+        let mut last_fresh: Option<Instant> = None;
         while let Some(Ok(message)) = source.next().await {
-            if let Message::Text(_) = message {
+            if let Message::Text(reply) = message {
                 let Some(at) = sent.lock().await.pop_front() else {
                     return Err("a reply without a message".into());
                 };
-                latencies.push(at.elapsed());
+                seen.latencies.push(at.elapsed());
+                if has_fresh_result(reply.as_str()) {
+                    let now = Instant::now();
+                    if let Some(previous) = last_fresh.replace(now) {
+                        seen.result_gaps.push(now - previous);
+                    }
+                }
             }
         }
         sender.await.map_err(|e| e.to_string())?;
-        Ok(latencies)
+        Ok(seen)
     }
 
     fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -159,7 +189,8 @@ mod native {
         let parameters = Arc::new(parameters(plan.verify));
         let audio = Arc::new(pcm16_of_wav(SPEECH));
         println!(
-            "endpoint,streams,replies,failed_streams,p50_ms,p99_ms,max_ms,server_peak_rss_mib"
+            "endpoint,streams,replies,failed_streams,p50_ms,p99_ms,max_ms,\
+             result_gap_p50_ms,result_gap_max_ms,server_peak_rss_mib"
         );
         for &count in &plan.stream_counts {
             let until = Instant::now() + Duration::from_secs(plan.seconds);
@@ -177,10 +208,14 @@ mod native {
                 })
                 .collect();
             let mut latencies = Vec::new();
+            let mut gaps = Vec::new();
             let mut failed = 0;
             for task in tasks {
                 match task.await {
-                    Ok(Ok(mut stream_latencies)) => latencies.append(&mut stream_latencies),
+                    Ok(Ok(mut seen)) => {
+                        latencies.append(&mut seen.latencies);
+                        gaps.append(&mut seen.result_gaps);
+                    }
                     Ok(Err(reason)) => {
                         eprintln!("stream failed: {reason}");
                         failed += 1;
@@ -192,13 +227,16 @@ mod native {
                 }
             }
             latencies.sort();
+            gaps.sort();
             println!(
-                "{},{count},{},{failed},{:.1},{:.1},{:.1},{:.0}",
+                "{},{count},{},{failed},{:.1},{:.1},{:.1},{:.0},{:.0},{:.0}",
                 path.trim_start_matches('/'),
                 latencies.len(),
                 percentile(&latencies, 0.5),
                 percentile(&latencies, 0.99),
                 percentile(&latencies, 1.0),
+                percentile(&gaps, 0.5),
+                percentile(&gaps, 1.0),
                 memory_mib(plan.server_pid, "VmHWM:"),
             );
         }

@@ -215,3 +215,64 @@ fn one_message_has_at_most_its_budget_of_windows_scored() {
     let end = reply[0]["audio_interval"]["end_sample"].as_u64().unwrap();
     assert_eq!(end, 200 * 16_000 + 8_000);
 }
+
+#[test]
+fn a_late_message_skips_its_embeddings_and_the_stream_catches_up() {
+    use voiceport::protocol::Session;
+    let speech = flac_samples(UTTERANCE_103.flac);
+    let start = |late: bool| {
+        let mut session = Session::for_path("/voice_verify_stream", shared_models()).unwrap();
+        for param in [template_of(&speech).as_str(), "16000", "3"] {
+            assert_eq!(session.on_text(param), "200");
+        }
+        if late {
+            session.running_late();
+        }
+        session
+    };
+    let first = pcm16_bytes(&speech[..16_000 * 4]);
+    let on_time: Value = serde_json::from_str(&start(false).on_binary(&first)).unwrap();
+    assert_eq!(
+        on_time.as_array().unwrap().len(),
+        3,
+        "windows ending at 3, 3.5, 4 s"
+    );
+    // Late: answered at once, the windows that need an embedding skipped.
+    let mut late = start(true);
+    let reply: Value = serde_json::from_str(&late.on_binary(&first)).unwrap();
+    assert_eq!(reply, serde_json::json!([]));
+    // The next message is on time again and gets its newest window scored.
+    let next = pcm16_bytes(&speech[16_000 * 4..16_000 * 5]);
+    let reply: Value = serde_json::from_str(&late.on_binary(&next)).unwrap();
+    let results = reply.as_array().unwrap();
+    assert_eq!(results.len(), 2, "{reply}");
+    assert!(results[1]["verify_result"]["probability"].as_f64().unwrap() > 0.9);
+    assert_eq!(results[1]["audio_interval"]["end_sample"], 80_000);
+}
+
+#[tokio::test]
+async fn a_server_past_capacity_answers_every_message_without_falling_behind() {
+    // Every step counts as late: what a saturated pool does to each message.
+    let server =
+        TestServer::with_flags(&["--late-after-ms", "0", "--inference-threads", "1"]).await;
+    let speech = flac_samples(UTTERANCE_103.flac);
+    let params = vec![template_of(&speech), "16000".into(), "3".into()];
+    let results = verify(
+        &server,
+        "/voice_verify_stream",
+        &params,
+        &speech,
+        16_000,
+        0.1,
+    )
+    .await;
+    // Every message was answered (verify() asks each); windows with speech
+    // were skipped rather than embedded late.
+    assert!(
+        results
+            .iter()
+            .all(|r| r["verify_result"]["score"].as_f64() == Some(0.0)),
+        "{results:?}"
+    );
+    server.stop().await;
+}

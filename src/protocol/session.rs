@@ -20,6 +20,8 @@ pub struct Session {
     params: ParamBuilder,
     running: Option<Running>,
     last_error: Option<String>,
+    /// Whether the message under way was reported late ([`Self::running_late`]).
+    late: bool,
 }
 
 /// Bytes of a binary message decoded and processed at a time: a message of
@@ -67,6 +69,7 @@ impl Session {
             params: ParamBuilder::new(endpoint.kind, endpoint.codec),
             running: None,
             last_error: None,
+            late: false,
         }
     }
 
@@ -124,6 +127,15 @@ impl Session {
         }
     }
 
+    /// Tells the session that the binary message under way (or the next
+    /// one) waited too long before being worked on: it is answered without
+    /// optional model work (a verify stream skips the windows it would have
+    /// embedded), so a stream that fell behind real time catches up instead
+    /// of falling further behind. Every message still gets its reply.
+    pub fn running_late(&mut self) {
+        self.late = true;
+    }
+
     fn reply(&mut self, result: Result<String, ProtocolError>) -> String {
         match result {
             Ok(reply) => reply,
@@ -146,6 +158,9 @@ impl Session {
             self.running = Some(self.start(self.params.build()?)?);
         }
         let running = self.running.as_mut().expect("started above");
+        if std::mem::take(&mut self.late) {
+            running.processor.running_late();
+        }
         let progress = running.message.get_or_insert_with(MessageProgress::default);
         let end = bytes.len().min(progress.offset + MESSAGE_SLICE_BYTES);
         running.audio.clear();

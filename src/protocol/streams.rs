@@ -24,6 +24,11 @@ pub trait StreamProcessor: Send {
     /// Gives back memory that grew for the last message beyond what the
     /// stream keeps between messages.
     fn shrink_buffers(&mut self) {}
+
+    /// The message under way waited too long to be worked on: answer it
+    /// without optional model work, so that the stream catches up with real
+    /// time instead of falling further behind.
+    fn running_late(&mut self) {}
 }
 
 /// The VAD of a stream plus a reusable buffer for its new decisions.
@@ -199,10 +204,10 @@ impl StreamProcessor for VerifyProcessor {
 
     fn reply(&mut self) -> String {
         if self.skipped > 0 {
-            tracing::warn!(
+            tracing::debug!(
                 skipped = self.skipped,
-                "verify windows skipped: one message may have at most \
-                 {MAX_VERIFIED_SECONDS_PER_MESSAGE} s of windows scored"
+                "verify windows skipped: the message was late, or had more than \
+                 {MAX_VERIFIED_SECONDS_PER_MESSAGE} s of windows to score"
             );
         }
         self.budget = MAX_VERIFIED_SECONDS_PER_MESSAGE;
@@ -212,5 +217,11 @@ impl StreamProcessor for VerifyProcessor {
 
     fn shrink_buffers(&mut self) {
         self.stream.shrink_buffers();
+    }
+
+    /// No window of this message is embedded: those that need it are
+    /// skipped (windows with too little speech are still answered).
+    fn running_late(&mut self) {
+        self.budget = 0.0;
     }
 }

@@ -42,6 +42,12 @@ pub struct ServerConfig {
     /// buffers full) before the server closes the connection.
     #[arg(long, env = "VOICEPORT_SEND_TIMEOUT_SECS", default_value_t = 30)]
     pub send_timeout_secs: u64,
+    /// Milliseconds a binary message may wait for the model workers before
+    /// it counts as late: a late verify message is answered without new
+    /// embeddings (its due windows are skipped), so streams stay at real
+    /// time when the server is past capacity, results thinning evenly.
+    #[arg(long, env = "VOICEPORT_LATE_AFTER_MS", default_value_t = 50)]
+    pub late_after_ms: u64,
     /// Seconds open streams may go on after SIGTERM (the server is then not
     /// ready and refuses new work); streams still open after it are closed
     /// with 1001. Sized for one verification.
@@ -73,6 +79,11 @@ impl ServerConfig {
     /// The send timeout as a duration.
     pub fn send_timeout(&self) -> Duration {
         Duration::from_secs(self.send_timeout_secs)
+    }
+
+    /// How long a binary message may wait before it counts as late.
+    pub fn late_after(&self) -> Duration {
+        Duration::from_millis(self.late_after_ms)
     }
 
     /// The idle timeout as a duration.

@@ -124,7 +124,7 @@ where
         Ok(Err(error)) => return reply(Err::<T, _>(error), ok).into_response(),
         Err(error) => return server_error(error).into_response(),
     };
-    let done = app.workers.run_steps(job, J::step).await;
+    let done = app.workers.run_steps(job, |job, _| job.step()).await;
     outcome(done.map(|(_, result)| result), ok)
 }
 

@@ -14,6 +14,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use thiserror::Error;
@@ -129,20 +130,23 @@ impl ModelWorkers {
 
     /// Runs `step` on `state` until it returns a result, one queued step at
     /// a time (so other jobs' steps run in between); returns the state and
-    /// the result. Dropping the future abandons the work at its next step.
+    /// the result. Each call of `step` is told how long it waited in the
+    /// queue (how far the pool is behind). Dropping the future abandons the
+    /// work at its next step.
     pub async fn run_steps<S, T>(
         &self,
         mut state: S,
-        step: fn(&mut S) -> Option<T>,
+        step: fn(&mut S, Duration) -> Option<T>,
     ) -> Result<(S, T), WorkFailed>
     where
         S: Send + 'static,
         T: Send + 'static,
     {
         loop {
+            let queued = Instant::now();
             let (back, done) = self
                 .run(move || {
-                    let done = step(&mut state);
+                    let done = step(&mut state, queued.elapsed());
                     (state, done)
                 })
                 .await?;
@@ -203,7 +207,7 @@ mod tests {
             tokio::spawn(async move {
                 let state = (0, order, name, gate);
                 workers
-                    .run_steps(state, |(n, order, name, gate)| {
+                    .run_steps(state, |(n, order, name, gate), _| {
                         while !gate.load(Ordering::SeqCst) {
                             std::thread::sleep(Duration::from_millis(1));
                         }
@@ -250,7 +254,7 @@ mod tests {
             tokio::spawn(async move {
                 let state = (steps, release);
                 workers
-                    .run_steps(state, |(steps, release)| {
+                    .run_steps(state, |(steps, release), _| {
                         steps.fetch_add(1, Ordering::SeqCst);
                         while !release.load(Ordering::SeqCst) {
                             std::thread::sleep(Duration::from_millis(1));

@@ -157,17 +157,24 @@ impl Connection {
         bytes: axum::body::Bytes,
         read_ahead: &mut Option<(Message, Instant)>,
     ) -> Worked {
-        let work = self
-            .app
-            .workers
-            .run_steps((session, bytes), |(session, bytes)| {
+        let late_after = self.app.config.late_after();
+        let work = self.app.workers.run_steps(
+            (session, bytes, late_after),
+            |(session, bytes, late_after), waited| {
+                // A step that waited for the workers (the server is past
+                // capacity) is answered without optional model work, so
+                // the stream catches up instead of falling behind.
+                if waited > *late_after {
+                    session.running_late();
+                }
                 session.step_binary(bytes)
-            });
+            },
+        );
         tokio::pin!(work);
         loop {
             tokio::select! {
                 done = &mut work => return match done {
-                    Ok(((session, _), reply)) => Worked::Replied(session, reply),
+                    Ok(((session, ..), reply)) => Worked::Replied(session, reply),
                     Err(WorkFailed::Panicked(message)) => {
                         self.app.metrics.refused(Refusal::InternalError);
                         tracing::error!(%message, "model work panicked; closing the connection");

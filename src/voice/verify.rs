@@ -86,10 +86,11 @@ impl VerifyStream {
     /// Takes 16 kHz audio, which held `client_samples` samples at the client
     /// rate; returns every result now due.
     ///
-    /// Scoring a window costs its length in seconds from `budget`; a window
-    /// that needs scoring when the budget cannot pay for it is skipped (and
-    /// counted), so the work one call may cause is bounded by the budget.
-    /// Windows with too little speech cost nothing.
+    /// Scoring a window costs its length in seconds from `budget`, newest
+    /// window first; a window that needs scoring when the budget cannot pay
+    /// for it is skipped (and counted), so the work one call may cause is
+    /// bounded by the budget. Windows with too little speech cost nothing.
+    /// Results come in time order.
     pub fn push(
         &mut self,
         audio: &[f32],
@@ -101,14 +102,21 @@ impl VerifyStream {
         self.vad.push(audio, &mut self.new_frames);
         self.frames.extend(&self.new_frames);
         self.client_samples += client_samples;
-        let mut scored = Scored::default();
+        let mut due = Vec::new();
         while let Some(end) = self.due_end(self.next_result) {
             self.next_result += 1;
+            due.push(end);
+        }
+        // The newest windows are paid for first: when the budget runs out,
+        // the stale ones are skipped, never the latest.
+        let mut scored = Scored::default();
+        for &end in due.iter().rev() {
             match self.result_ending_at(end, budget)? {
                 Some(result) => scored.results.push(result),
                 None => scored.skipped += 1,
             }
         }
+        scored.results.reverse();
         self.trim();
         Ok(scored)
     }
