@@ -19,10 +19,9 @@
 use std::path::PathBuf;
 
 use voiceport::audio::{AudioInput, PcmInput};
+use voiceport::protocol::MIN_VERIFY_SPEECH_SECONDS;
 use voiceport::vad::SileroModel;
-use voiceport::voice::{
-    CamPlusModel, Fbank, MIN_VERIFY_SPEECH_SECONDS, VoiceEngine, VoiceTemplate, dot, normalized,
-};
+use voiceport::voice::{CamPlusModel, Fbank, VoiceEngine, VoiceTemplate, dot, normalized};
 
 fn main() {
     let dir = PathBuf::from(

@@ -6,8 +6,8 @@ mod common;
 use common::socket::{TestServer, shared_models};
 use common::*;
 use serde_json::Value;
+use voiceport::protocol::VerifyStream;
 use voiceport::service::{AudioBuffer, create_template};
-use voiceport::voice::VerifyStream;
 
 fn template_of(samples: &[f32]) -> String {
     let audio = AudioBuffer::Pcm16 {

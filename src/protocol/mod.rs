@@ -1,5 +1,6 @@
 //! The transport-agnostic protocol: one [`Session`] per connection turns text
-//! and binary messages into text replies. Both faces (native server, browser
+//! and binary messages into text replies; the streams' cadence and their
+//! client-timeline arithmetic live here too (the engines only embed and score). Both faces (native server, browser
 //! worker) drive this same type; no protocol rule lives anywhere else.
 
 mod endpoint;
@@ -9,11 +10,15 @@ mod params;
 pub mod rest;
 mod session;
 mod streams;
+mod verify;
 
 pub use endpoint::{Codec, Endpoint, EndpointKind, FramesMode};
 pub use error::ProtocolError;
 pub use session::{MESSAGE_SLICE_BYTES, Session};
 pub use streams::MAX_VERIFIED_SECONDS_PER_MESSAGE;
+pub use verify::{
+    MAX_VERIFY_SECONDS, MIN_VERIFY_SPEECH_SECONDS, Scored, VERIFY_HOP_SECONDS, VerifyStream,
+};
 
 /// Reply to an accepted parameter.
 pub const ACCEPTED: &str = "200";

@@ -1,8 +1,9 @@
 //! Parameter texts → validated values. Whitespace around a value is ignored.
 
+use super::verify::MAX_VERIFY_SECONDS;
 use super::{Codec, EndpointKind, ProtocolError};
 use crate::audio::{MAX_PCM_RATE, MIN_PCM_RATE, OPUS_RATES};
-use crate::voice::{MAX_VERIFY_SECONDS, SPEAKER_MODEL, VoiceTemplate};
+use crate::voice::{SPEAKER_MODEL, VoiceTemplate};
 
 /// The longest duration any parameter may ask for: one hour.
 const MAX_MILLIS: u64 = 3_600_000;

@@ -3,10 +3,10 @@
 use super::endpoint::Codec;
 use super::params::{ParamBuilder, StreamParams};
 use super::streams::{EndpointStream, StreamProcessor, SummaryStream, VerifyProcessor};
+use super::verify::VerifyStream;
 use super::{ACCEPTED, Endpoint, ProtocolError, REJECTED};
 use crate::audio::{AudioInput, OpusInput, PcmInput};
 use crate::models::Models;
-use crate::voice::VerifyStream;
 
 /// One connection's protocol state.
 ///

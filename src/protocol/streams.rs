@@ -1,13 +1,12 @@
 //! Per-endpoint stream processors: 16 kHz audio in, one reply text out.
 
 use super::messages::{
-    AudioInterval, SpeechSummaryJson, SummaryStreamReply, VerifyStreamResult, speech_events,
-    to_json,
+    SpeechSummaryJson, SummaryStreamReply, VerifyStreamResult, speech_events, to_json,
 };
+use super::verify::VerifyStream;
 use super::{FramesMode, ProtocolError};
 use crate::speech::{EndpointDetector, SpeechSummary};
 use crate::vad::{API_FRAME_SAMPLES, SPEECH_TAIL_MS, SileroModel, VadStream};
-use crate::voice::VerifyStream;
 
 /// What an endpoint does with the decoded audio of each binary message.
 ///
@@ -193,12 +192,7 @@ impl StreamProcessor for VerifyProcessor {
     fn feed(&mut self, audio: &[f32], client_samples: u64) -> Result<(), ProtocolError> {
         let scored = self.stream.push(audio, client_samples, &mut self.budget)?;
         self.skipped += scored.skipped;
-        let rate = self.stream.client_rate();
-        self.results
-            .extend(scored.results.into_iter().map(|window| VerifyStreamResult {
-                audio_interval: AudioInterval::new(window.start_sample, window.end_sample, rate),
-                verify_result: window.result,
-            }));
+        self.results.extend(scored.results);
         Ok(())
     }
 

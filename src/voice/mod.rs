@@ -1,5 +1,6 @@
-//! Voice engines: the fbank front-end, CAM++ embeddings, voice templates,
-//! matching and the verify stream. Plain Rust, no I/O.
+//! Voice engines: the fbank front-end, CAM++ embeddings, voice templates
+//! and matching. Plain Rust, no I/O (the verify stream's cadence is the
+//! protocol's: `crate::protocol::VerifyStream`).
 
 mod campplus;
 mod engine;
@@ -8,7 +9,6 @@ mod fbank;
 mod matching;
 mod quality;
 mod template;
-mod verify;
 
 pub use campplus::{CamPlusModel, EMBEDDING_DIM};
 pub use engine::{
@@ -25,8 +25,4 @@ pub use quality::{MAX_SNR_DB, VoiceQuality};
 pub use template::{
     MAX_TEMPLATE_SPEECH_SECONDS, TEMPLATE_VERSION, TemplateError, TemplateModel, VoiceTemplate,
     dot, normalized,
-};
-pub use verify::{
-    MAX_VERIFY_SECONDS, MIN_VERIFY_SPEECH_SECONDS, Scored, VERIFY_HOP_SECONDS, VerifiedWindow,
-    VerifyStream,
 };

@@ -3,8 +3,9 @@
 
 use std::collections::VecDeque;
 
-use super::{MatchResult, VoiceEngine, VoiceError, VoiceTemplate};
+use super::messages::{AudioInterval, VerifyStreamResult};
 use crate::vad::{API_FRAME_SAMPLES, VadStream};
+use crate::voice::{MatchResult, VoiceEngine, VoiceError, VoiceTemplate, dot};
 
 /// Audio between two results, in seconds.
 pub const VERIFY_HOP_SECONDS: f64 = 0.5;
@@ -15,22 +16,11 @@ pub const MIN_VERIFY_SPEECH_SECONDS: f64 = 1.0;
 
 const ENGINE_RATE: f64 = 16_000.0;
 
-/// One scored window, in the client's samples.
-#[derive(Debug, Clone, PartialEq)]
-pub struct VerifiedWindow {
-    /// First client sample of the window.
-    pub start_sample: u64,
-    /// One past its last client sample.
-    pub end_sample: u64,
-    /// How well it matches the template.
-    pub result: MatchResult,
-}
-
 /// What one [`VerifyStream::push`] brought.
 #[derive(Debug, Default)]
 pub struct Scored {
     /// The results now due and scored, in time order.
-    pub results: Vec<VerifiedWindow>,
+    pub results: Vec<VerifyStreamResult>,
     /// Results due but not scored for want of budget.
     pub skipped: u64,
 }
@@ -130,11 +120,6 @@ impl VerifyStream {
         self.new_frames.shrink_to(frames);
     }
 
-    /// The client's sample rate, the unit of the windows' positions.
-    pub fn client_rate(&self) -> u32 {
-        self.client_rate
-    }
-
     /// Bytes of audio and frames held now (bounded by the context length).
     pub fn held_samples(&self) -> usize {
         self.history.len()
@@ -153,7 +138,7 @@ impl VerifyStream {
         &self,
         end: u64,
         budget: &mut f64,
-    ) -> Result<Option<VerifiedWindow>, VoiceError> {
+    ) -> Result<Option<VerifyStreamResult>, VoiceError> {
         let rate = f64::from(self.client_rate);
         let window = (self.window_seconds * rate).round() as u64;
         let start = end.saturating_sub(window);
@@ -166,14 +151,13 @@ impl VerifyStream {
             }
             *budget -= self.window_seconds;
             let embedding = self.engine.embed_speech(&speech)?;
-            MatchResult::from_score(super::dot(&embedding, &self.template.embedding))
+            MatchResult::from_score(dot(&embedding, &self.template.embedding))
         } else {
             MatchResult::no_speech()
         };
-        Ok(Some(VerifiedWindow {
-            start_sample: start,
-            end_sample: end,
-            result: verify_result,
+        Ok(Some(VerifyStreamResult {
+            audio_interval: AudioInterval::new(start, end, self.client_rate),
+            verify_result,
         }))
     }
 
