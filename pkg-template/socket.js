@@ -164,12 +164,14 @@ export class LocalVoiceSocket extends EventTarget {
       return;
     }
     const type = typeof payload === 'string' ? 'text' : 'binary';
+    // When it was sent, on a clock the worker shares: how far behind real time it runs.
+    const message = { type, id: this.#id, data: payload, size, sentAt: performance.timeOrigin + performance.now() };
     if (this.#sent) {
       // Kept for a replay to the server: the worker gets a copy.
       this.#sent.push({ payload, size });
-      post({ type, id: this.#id, data: payload, size });
+      post(message);
     } else {
-      post({ type, id: this.#id, data: payload, size }, type === 'binary' ? [payload] : []);
+      post(message, type === 'binary' ? [payload] : []);
     }
   }
 

@@ -187,7 +187,28 @@ function reply(id, connection, message) {
 }
 
 /** Handles one message in order; audio first waits for the models. */
+/**
+ * A message is late when its client has since sent messages at least this
+ * much later (one verify hop): the engine is that far behind real time
+ * (a slow device, or other work in this worker). A client that sends a
+ * recording in one burst is never late.
+ */
+const LATE_AFTER_MS = 500;
+
+const yielder = new MessageChannel();
+const yielded = [];
+yielder.port1.onmessage = () => yielded.shift()?.();
+
+/** Lets the worker take its incoming messages (their send times) before going on. */
+function yieldToEvents() {
+  return new Promise((resume) => {
+    yielded.push(resume);
+    yielder.port2.postMessage(null);
+  });
+}
+
 async function handle(id, message) {
+  await yieldToEvents();
   const connection = connections.get(id);
   if (!connection?.session) return;
   if (message.type === 'binary') {
@@ -197,6 +218,8 @@ async function handle(id, message) {
       fail(id, error);
       return;
     }
+    // Behind real time: less optional model work, so the stream catches up.
+    connection.session.setPace(connection.newestSentAt - message.sentAt, LATE_AFTER_MS);
   }
   reply(id, connection, message);
 }
@@ -252,7 +275,9 @@ self.onmessage = ({ data: message }) => {
     case 'text':
     case 'binary': {
       const connection = connections.get(id);
-      if (connection) connection.queue = connection.queue.then(() => handle(id, message));
+      if (!connection) break;
+      connection.newestSentAt = Math.max(connection.newestSentAt ?? 0, message.sentAt ?? 0);
+      connection.queue = connection.queue.then(() => handle(id, message));
       break;
     }
     case 'close': {

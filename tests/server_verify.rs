@@ -218,7 +218,7 @@ fn one_message_has_at_most_its_budget_of_windows_scored() {
 
 #[test]
 fn a_late_message_skips_its_embeddings_and_the_stream_catches_up() {
-    use voiceport::protocol::Session;
+    use voiceport::protocol::{Pace, Session};
     let speech = flac_samples(UTTERANCE_103.flac);
     let start = |late: bool| {
         let mut session = Session::for_path("/voice_verify_stream", shared_models()).unwrap();
@@ -226,7 +226,7 @@ fn a_late_message_skips_its_embeddings_and_the_stream_catches_up() {
             assert_eq!(session.on_text(param), "200");
         }
         if late {
-            session.running_late();
+            session.set_pace(Pace::VeryLate);
         }
         session
     };
@@ -275,4 +275,43 @@ async fn a_server_past_capacity_answers_every_message_without_falling_behind() {
         "{results:?}"
     );
     server.stop().await;
+}
+
+#[test]
+fn late_messages_still_feed_a_stream_starved_of_results() {
+    use voiceport::protocol::{Pace, STARVED_AFTER_SECONDS, Session};
+    let speech = flac_samples(UTTERANCE_103.flac);
+    let mut session = Session::for_path("/voice_verify_stream", shared_models()).unwrap();
+    for param in [template_of(&speech).as_str(), "16000", "3"] {
+        assert_eq!(session.on_text(param), "200");
+    }
+    let mut late_reply = |from: f64, to: f64| -> Vec<Value> {
+        session.set_pace(Pace::Late);
+        let part = pcm16_bytes(&speech[(from * 16_000.0) as usize..(to * 16_000.0) as usize]);
+        let reply: Value = serde_json::from_str(&session.on_binary(&part)).unwrap();
+        reply.as_array().unwrap().clone()
+    };
+    // 4 s, all late: the windows ending at 3, 3.5 and 4 s are due; a stream
+    // without any result yet is starved, so one of them is scored.
+    let first = late_reply(0.0, 4.0);
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(first[0]["verify_result"]["probability"].as_f64().unwrap() > 0.9);
+    // Late again, fed recently: skipped until it has gone without results
+    // for STARVED_AFTER_SECONDS of audio.
+    let mut gap = 0.0;
+    let mut at = 4.0;
+    loop {
+        let reply = late_reply(at, at + 0.5);
+        at += 0.5;
+        gap += 0.5;
+        if !reply.is_empty() {
+            assert_eq!(reply.len(), 1, "only the newest window: {reply:?}");
+            break;
+        }
+        assert!(gap < STARVED_AFTER_SECONDS + 1.1, "starved for {gap} s");
+    }
+    assert!(
+        gap >= 1.0,
+        "late messages of a fed stream skip their windows"
+    );
 }

@@ -2,7 +2,7 @@
 
 use super::endpoint::Codec;
 use super::params::{ParamBuilder, StreamParams};
-use super::streams::{EndpointStream, StreamProcessor, SummaryStream, VerifyProcessor};
+use super::streams::{EndpointStream, Pace, StreamProcessor, SummaryStream, VerifyProcessor};
 use super::verify::VerifyStream;
 use super::{ACCEPTED, Endpoint, ProtocolError, REJECTED};
 use crate::audio::{AudioInput, OpusInput, PcmInput};
@@ -20,8 +20,8 @@ pub struct Session {
     params: ParamBuilder,
     running: Option<Running>,
     last_error: Option<String>,
-    /// Whether the message under way was reported late ([`Self::running_late`]).
-    late: bool,
+    /// How late the message under way was reported ([`Self::set_pace`]).
+    pace: Pace,
 }
 
 /// Bytes of a binary message decoded and processed at a time: a message of
@@ -69,7 +69,7 @@ impl Session {
             params: ParamBuilder::new(endpoint.kind, endpoint.codec),
             running: None,
             last_error: None,
-            late: false,
+            pace: Pace::OnTime,
         }
     }
 
@@ -127,13 +127,14 @@ impl Session {
         }
     }
 
-    /// Tells the session that the binary message under way (or the next
-    /// one) waited too long before being worked on: it is answered without
+    /// Tells the session how far behind real time the binary message under
+    /// way (or the next one) is. A late message is answered with less
     /// optional model work (a verify stream skips the windows it would have
-    /// embedded), so a stream that fell behind real time catches up instead
-    /// of falling further behind. Every message still gets its reply.
-    pub fn running_late(&mut self) {
-        self.late = true;
+    /// embedded, unless it has had no result for a while, then scores only
+    /// the newest), so a stream that fell behind catches up instead of
+    /// falling further behind. Every message still gets its reply.
+    pub fn set_pace(&mut self, pace: Pace) {
+        self.pace = self.pace.max(pace);
     }
 
     fn reply(&mut self, result: Result<String, ProtocolError>) -> String {
@@ -158,9 +159,7 @@ impl Session {
             self.running = Some(self.start(self.params.build()?)?);
         }
         let running = self.running.as_mut().expect("started above");
-        if std::mem::take(&mut self.late) {
-            running.processor.running_late();
-        }
+        running.processor.set_pace(std::mem::take(&mut self.pace));
         let progress = running.message.get_or_insert_with(MessageProgress::default);
         let end = bytes.len().min(progress.offset + MESSAGE_SLICE_BYTES);
         running.audio.clear();
@@ -215,7 +214,7 @@ impl Session {
                     .ok_or(ProtocolError::ModelNotLoaded("speaker"))?;
                 let stream =
                     VerifyStream::new(engine, *template, rate, window_seconds, context_seconds);
-                Box::new(VerifyProcessor::new(stream))
+                Box::new(VerifyProcessor::new(stream, rate, window_seconds))
             }
         };
         Ok(Running {

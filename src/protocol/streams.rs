@@ -24,11 +24,43 @@ pub trait StreamProcessor: Send {
     /// stream keeps between messages.
     fn shrink_buffers(&mut self) {}
 
-    /// The message under way waited too long to be worked on: answer it
-    /// without optional model work, so that the stream catches up with real
-    /// time instead of falling further behind.
-    fn running_late(&mut self) {}
+    /// How far behind real time the message under way is (it only ever
+    /// escalates until the reply): a stream behind does less optional
+    /// model work, so that it catches up instead of falling further behind.
+    fn set_pace(&mut self, _pace: Pace) {}
 }
+
+/// How far behind real time a face found a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Pace {
+    /// Worked on in time: everything due is computed.
+    #[default]
+    OnTime,
+    /// Behind: optional model work only for a stream that has had no result
+    /// for [`STARVED_AFTER_SECONDS`], and then only its newest window.
+    Late,
+    /// Far behind: no optional model work at all.
+    VeryLate,
+}
+
+impl Pace {
+    /// The pace of a message that waited `delay` where `late_after` is late;
+    /// five times that is very late.
+    pub fn of_delay(delay: std::time::Duration, late_after: std::time::Duration) -> Self {
+        if delay > late_after * 5 {
+            Self::VeryLate
+        } else if delay > late_after {
+            Self::Late
+        } else {
+            Self::OnTime
+        }
+    }
+}
+
+/// Audio a verify stream may go without any result before a late message
+/// still gets its newest window scored: results thin evenly across
+/// streams instead of starving some.
+pub const STARVED_AFTER_SECONDS: f64 = 1.5;
 
 /// The VAD of a stream plus a reusable buffer for its new decisions.
 ///
@@ -174,24 +206,52 @@ pub struct VerifyProcessor {
     /// Window seconds this message may still have scored.
     budget: f64,
     skipped: u64,
+    pace: Pace,
+    window_seconds: f64,
+    /// Client samples after which a stream without results is starved.
+    starved_after: u64,
+    /// Client samples since the stream's last result.
+    since_result: u64,
 }
 
 impl VerifyProcessor {
-    /// Wraps a verify stream.
-    pub fn new(stream: VerifyStream) -> Self {
+    /// Wraps a verify stream of `window_seconds` windows at `client_rate`.
+    pub fn new(stream: VerifyStream, client_rate: u32, window_seconds: f64) -> Self {
         Self {
             stream,
             results: Vec::new(),
             budget: MAX_VERIFIED_SECONDS_PER_MESSAGE,
             skipped: 0,
+            pace: Pace::OnTime,
+            window_seconds,
+            starved_after: (STARVED_AFTER_SECONDS * f64::from(client_rate)) as u64,
+            since_result: 0,
+        }
+    }
+
+    /// What this part of the message may spend on embeddings, by its pace.
+    fn allowance(&self) -> f64 {
+        match self.pace {
+            Pace::OnTime => self.budget,
+            Pace::Late if self.since_result >= self.starved_after => {
+                self.budget.min(self.window_seconds)
+            }
+            Pace::Late | Pace::VeryLate => 0.0,
         }
     }
 }
 
 impl StreamProcessor for VerifyProcessor {
     fn feed(&mut self, audio: &[f32], client_samples: u64) -> Result<(), ProtocolError> {
-        let scored = self.stream.push(audio, client_samples, &mut self.budget)?;
+        self.since_result += client_samples;
+        let allowed = self.allowance();
+        let mut left = allowed;
+        let scored = self.stream.push(audio, client_samples, &mut left)?;
+        self.budget -= allowed - left;
         self.skipped += scored.skipped;
+        if !scored.results.is_empty() {
+            self.since_result = 0;
+        }
         self.results.extend(scored.results);
         Ok(())
     }
@@ -200,12 +260,14 @@ impl StreamProcessor for VerifyProcessor {
         if self.skipped > 0 {
             tracing::debug!(
                 skipped = self.skipped,
+                pace = ?self.pace,
                 "verify windows skipped: the message was late, or had more than \
                  {MAX_VERIFIED_SECONDS_PER_MESSAGE} s of windows to score"
             );
         }
         self.budget = MAX_VERIFIED_SECONDS_PER_MESSAGE;
         self.skipped = 0;
+        self.pace = Pace::OnTime;
         to_json(&std::mem::take(&mut self.results))
     }
 
@@ -213,9 +275,7 @@ impl StreamProcessor for VerifyProcessor {
         self.stream.shrink_buffers();
     }
 
-    /// No window of this message is embedded: those that need it are
-    /// skipped (windows with too little speech are still answered).
-    fn running_late(&mut self) {
-        self.budget = 0.0;
+    fn set_pace(&mut self, pace: Pace) {
+        self.pace = self.pace.max(pace);
     }
 }

@@ -12,7 +12,7 @@ use tracing::Instrument;
 use super::errors::{bad_request, unavailable};
 use super::metrics::{Metrics, Refusal};
 use super::{AppState, WorkFailed, access};
-use crate::protocol::{REJECTED, Session};
+use crate::protocol::{Pace, REJECTED, Session};
 
 /// Upgrades a request on any streaming endpoint path to a protocol session.
 pub async fn upgrade(
@@ -162,11 +162,9 @@ impl Connection {
             (session, bytes, late_after),
             |(session, bytes, late_after), waited| {
                 // A step that waited for the workers (the server is past
-                // capacity) is answered without optional model work, so
-                // the stream catches up instead of falling behind.
-                if waited > *late_after {
-                    session.running_late();
-                }
+                // capacity) does less optional model work, so the stream
+                // catches up instead of falling behind.
+                session.set_pace(Pace::of_delay(waited, *late_after));
                 session.step_binary(bytes)
             },
         );

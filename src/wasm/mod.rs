@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::models::Models;
 use crate::protocol::rest::RestRoute;
-use crate::protocol::{Endpoint, Session};
+use crate::protocol::{Endpoint, Pace, Session};
 use crate::service::rest::RestBody;
 use crate::service::{self, AudioBuffer};
 use crate::voice::{CamPlusModel, VoiceEngine};
@@ -219,6 +219,16 @@ impl WasmSession {
     #[wasm_bindgen(js_name = onBinary)]
     pub fn on_binary(&mut self, bytes: &[u8]) -> String {
         self.reply(|s| s.on_binary(bytes))
+    }
+
+    /// The next binary message is `behind_ms` behind real time, where
+    /// `late_after_ms` is late: a late message gets less optional model
+    /// work (see `Session::set_pace`).
+    #[wasm_bindgen(js_name = setPace)]
+    pub fn set_pace(&mut self, behind_ms: f64, late_after_ms: f64) {
+        let ms = |value: f64| std::time::Duration::from_secs_f64(value.max(0.0) / 1000.0);
+        self.session
+            .set_pace(Pace::of_delay(ms(behind_ms), ms(late_after_ms)));
     }
 
     /// The reason of the latest `"500"`, if any.

@@ -378,3 +378,42 @@ test('a worker that cannot start fails its sockets with error then close 1006, w
     broken.close();
   }
 });
+
+test('a verify stream that falls behind real time skips stale windows and catches up', async () => {
+  const fresh = await openPage(browser, server.url, '/test/socket.html');
+  await fresh.waitForFunction(() => window.ready);
+  const scores = await fresh.evaluate(async () => {
+    const { LocalVoiceSocket, createTemplateFromSamples } = window.voiceport;
+    const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+    const wav = await (await fetch('/data/demo/speaker_a_enroll.wav')).arrayBuffer();
+    const speech = new Int16Array(wav.slice(44));
+    const template = await createTemplateFromSamples(speech, 16000);
+    const s = new LocalVoiceSocket('voiceport://local/voice_verify_stream');
+    const replies = [];
+    s.onmessage = (e) => replies.push(e.data);
+    await window.whenOpen(s);
+    for (const param of [template, '16000', '3']) s.send(param);
+    s.send(speech.slice(0, 48000));
+    while (replies.length < 4) await pause(10);
+    // Other work occupies the engine (a template of 30 s) while the client
+    // goes on sending 0.5 s every 150 ms, as a capture callback does.
+    const long = new Int16Array(16000 * 30).map((_, i) => speech[i % speech.length]);
+    const busy = createTemplateFromSamples(long, 16000);
+    for (let i = 0; i < 8; i++) {
+      s.send(speech.slice((i % 6) * 4000, (i % 6) * 4000 + 8000));
+      await pause(150);
+    }
+    await busy;
+    while (replies.length < 12) await pause(10);
+    s.close();
+    return replies.slice(4).map((reply) => JSON.parse(reply).map((result) => result.verify_result.score));
+  });
+  await fresh.close();
+  // Each message completes one window. Those sent ≥ 0.5 s before the newest
+  // queued one were late: answered at once, their window skipped ([]).
+  assert.equal(scores.length, 8);
+  assert.ok(scores.some((s) => s.length === 0), JSON.stringify(scores));
+  // The newest is on time again: scored.
+  assert.equal(scores.at(-1).length, 1, JSON.stringify(scores));
+  assert.ok(scores.at(-1)[0] > 0.5, JSON.stringify(scores));
+});

@@ -69,21 +69,33 @@ function enroll(pcm, sampleRate, done) {
 /**
  * Streams `seconds` of the microphone to the endpoint `path`: sends the
  * parameters `params(sampleRate)` when the socket opens, then every capture
- * chunk; each reply goes to `onReply(parsed JSON)`. Sets window.done at the end.
+ * chunk; each reply goes to `onReply(parsed JSON)`. Once every message has
+ * its reply the socket is closed and window.done set.
  */
 function streamMicrophone(path, params, seconds, onReply) {
   var chunks = 0;
+  var expected = Infinity;
+  var replies = 0;
   var socket;
   startCapture(function (sampleRate) {
     socket = new WebSocket('ws://' + VOICE_SERVER + path);
+    var sent = params(sampleRate);
     socket.onopen = function () {
-      params(sampleRate).forEach(function (param) { socket.send(param); });
+      sent.forEach(function (param) { socket.send(param); });
     };
-    socket.onmessage = function (event) { onReply(JSON.parse(event.data), event.data); };
+    socket.onmessage = function (event) {
+      replies++;
+      onReply(JSON.parse(event.data), event.data);
+      if (replies === expected) { socket.close(); window.done = true; }
+    };
     window.sampleRate = sampleRate;
+    window.paramCount = sent.length;
   }, function (chunk) {
+    if (expected !== Infinity) return;
     if (chunks * 4096 >= seconds * window.sampleRate) {
-      if (socket.readyState === 1) { socket.close(); window.stopCapture(); window.done = true; }
+      window.stopCapture();
+      expected = window.paramCount + chunks;
+      if (replies === expected) { socket.close(); window.done = true; }
       return;
     }
     chunks++;
