@@ -69,10 +69,13 @@ pub struct ServerConfig {
     pub allowed_origins: Vec<String>,
 }
 
-/// Four model-work threads per core: enough to keep every core busy and
-/// short messages moving between long ones, few enough to bound memory.
+/// One model-work thread per core: every core busy, and work beyond the
+/// cores waits in the queue, where lateness is seen (`--late-after-ms`),
+/// instead of sharing a core and running slow unseen (measured in
+/// BENCHMARKS.md: verify p99 5.9 s at 40 streams with four per core,
+/// 0.31 s with one; summary streams the same either way).
 fn default_inference_threads() -> usize {
-    4 * std::thread::available_parallelism().map_or(1, usize::from)
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 impl ServerConfig {
