@@ -20,11 +20,15 @@ after(async () => {
   await browser?.close();
 });
 
-/** Copies tests/browser/<name> to target/<name> and installs the packed package into it. */
+/**
+ * Copies tests/browser/<name> (with the shared fresh-app code) to
+ * target/<name> and installs the packed package into it.
+ */
 function freshApp(name) {
   const app = join(ROOT, 'target', name);
   rmSync(app, { recursive: true, force: true });
   cpSync(join(ROOT, 'tests/browser', name), app, { recursive: true });
+  cpSync(join(ROOT, 'tests/browser/fresh-app'), app, { recursive: true });
   const run = (command, args) => execFileSync(command, args, { cwd: app, stdio: ['ignore', 'ignore', 'inherit'] });
   run('npm', ['pack', join(ROOT, 'dist/pkg'), '--pack-destination', app, '--silent']);
   const tarball = readdirSync(app).find((file) => file.endsWith('.tgz'));

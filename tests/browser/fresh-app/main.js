@@ -1,5 +1,5 @@
-// A fresh webpack 5 app: the package imported by name, no loaders or asset
-// configuration (webpack.config.js only names the entry and output).
+// The code of every fresh app of packaging.test.mjs (copied into each): the
+// package imported by name, with no bundler configuration.
 import { LocalVoiceSocket, preload } from 'voiceport';
 
 /** One second of silence through the summary stream, then the speaker model is loaded. */
@@ -7,6 +7,7 @@ window.run = () =>
   new Promise((resolve, reject) => {
     const replies = [];
     const socket = new LocalVoiceSocket('voiceport://local/speech_summary_stream');
+    socket.binaryType = 'arraybuffer';
     socket.onopen = () => {
       socket.send('16000');
       socket.send(new Int16Array(16000));
