@@ -1,12 +1,13 @@
-//! Any sequence of text and binary messages on any endpoint gets exactly one
-//! reply each, never a panic.
+//! Any sequence of text and binary messages on any endpoint, each binary
+//! one at any pace (on time, late, very late), gets exactly one reply each,
+//! never a panic.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use voiceport::models::Models;
-use voiceport::protocol::{Endpoint, Session};
+use voiceport::protocol::{Endpoint, Pace, Session};
 
 fn models() -> Models {
     static MODELS: OnceLock<Models> = OnceLock::new();
@@ -35,6 +36,12 @@ fuzz_target!(|data: &[u8]| {
         let reply = if header & 0x80 != 0 {
             session.on_text(&String::from_utf8_lossy(message))
         } else {
+            let pace = match message.len() % 3 {
+                0 => Pace::OnTime,
+                1 => Pace::Late,
+                _ => Pace::VeryLate,
+            };
+            session.set_pace(pace);
             session.on_binary(message)
         };
         assert!(!reply.is_empty());
