@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use common::socket::{try_get, until_status};
 use common::*;
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
@@ -39,30 +40,14 @@ impl Drop for Process {
     }
 }
 
-/// A plain GET: status and body, or `None` if nothing answers.
+/// A plain GET on a loopback port: status and body, or `None` if nothing answers.
 async fn get(port: u16, path: &str) -> Option<(u16, String)> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.ok()?;
-    let status = response.get(9..12)?.parse().ok()?;
-    let body = response.split_once("\r\n\r\n").map_or("", |(_, body)| body);
-    Some((status, body.to_string()))
+    try_get(("127.0.0.1", port), path).await
 }
 
 /// Waits (up to 20 s) until `path` on `port` answers `status`.
-async fn until_status(port: u16, path: &str, status: u16) {
-    for _ in 0..400 {
-        if get(port, path).await.is_some_and(|(s, _)| s == status) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("port {port} {path} never answered {status}");
+async fn until_ready_status(port: u16, path: &str, status: u16) {
+    until_status(("127.0.0.1", port), path, status, Duration::from_secs(20)).await;
 }
 
 fn start_server(port: u16) -> Process {
@@ -250,11 +235,11 @@ async fn three_servers_behind_nginx_drain_and_fail_without_losing_a_message() {
     let ports = [free_port(), free_port(), free_port()];
     let mut servers: Vec<Option<Process>> = ports.iter().map(|&p| Some(start_server(p))).collect();
     for &port in &ports {
-        until_status(port, "/health/ready", 200).await;
+        until_ready_status(port, "/health/ready", 200).await;
     }
     let front = free_port();
     let _nginx = start_nginx(&dir, front, &ports);
-    until_status(front, "/health/ready", 200).await;
+    until_ready_status(front, "/health/ready", 200).await;
 
     // A template made through nginx for the verify streams.
     let (speech, _) = wav_samples(LIBRIVOX_GAPS_WAV);
@@ -301,7 +286,7 @@ async fn three_servers_behind_nginx_drain_and_fail_without_losing_a_message() {
         .args(["-TERM", &terminated.to_string()])
         .status()
         .unwrap();
-    until_status(ports[0], "/health/ready", 503).await;
+    until_ready_status(ports[0], "/health/ready", 503).await;
     // New streams go to the others while it drains.
     let opened_on_drained = metric(ports[0], OPEN).await;
     for i in 0..6 {

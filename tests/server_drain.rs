@@ -7,32 +7,14 @@ mod common;
 
 use std::time::Duration;
 
-use common::socket::{Received, TestServer};
+use common::socket::{Received, TestServer, try_get, until_status};
 use common::*;
 
 const SUMMARY: &str = "/speech_summary_stream";
 
-/// A plain GET on a server that may be stopping: its status, or `None` once
-/// it no longer answers.
+/// The status of a plain GET, or `None` once the server no longer answers.
 async fn status(addr: std::net::SocketAddr, path: &str) -> Option<u16> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.ok()?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.ok()?;
-    String::from_utf8_lossy(&response).get(9..12)?.parse().ok()
-}
-
-/// Waits (up to 5 s) until `path` answers `expected`.
-async fn until_status(addr: std::net::SocketAddr, path: &str, expected: u16) {
-    for _ in 0..100 {
-        if status(addr, path).await == Some(expected) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{path} never answered {expected}");
+    try_get(addr, path).await.map(|(status, _)| status)
 }
 
 #[tokio::test]
@@ -44,7 +26,7 @@ async fn a_draining_server_finishes_open_streams_and_refuses_new_ones() {
     assert_eq!(client.ask("16000").await, "200");
     let stopping = tokio::spawn(server.stop());
 
-    until_status(addr, "/health/ready", 503).await;
+    until_status(addr, "/health/ready", 503, Duration::from_secs(5)).await;
     assert_eq!(status(addr, "/health/live").await, Some(200));
     assert_eq!(status(addr, "/core/get_build_info").await, Some(503));
     let refused = tokio_tungstenite::connect_async(format!("ws://{addr}{SUMMARY}")).await;

@@ -225,3 +225,35 @@ impl Client {
         let _ = self.socket.close(None).await;
     }
 }
+
+/// A plain `GET` to a server that may be starting or stopping: status and
+/// body, or `None` while nothing answers.
+pub async fn try_get(addr: impl tokio::net::ToSocketAddrs, path: &str) -> Option<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(addr).await.ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.ok()?;
+    let response = String::from_utf8_lossy(&response);
+    let status = response.get(9..12)?.parse().ok()?;
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    Some((status, body.to_string()))
+}
+
+/// Waits up to `within` until `path` at `addr` answers `status`; panics otherwise.
+pub async fn until_status(
+    addr: impl tokio::net::ToSocketAddrs + Copy + std::fmt::Debug,
+    path: &str,
+    status: u16,
+    within: std::time::Duration,
+) {
+    let deadline = tokio::time::Instant::now() + within;
+    while tokio::time::Instant::now() < deadline {
+        if try_get(addr, path).await.is_some_and(|(s, _)| s == status) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{addr:?} {path} never answered {status}");
+}
