@@ -1,7 +1,8 @@
 //! The transport-agnostic protocol: one [`Session`] per connection turns text
 //! and binary messages into text replies; the streams' cadence and their
-//! client-timeline arithmetic live here too (the engines only embed and score). Both faces (native server, browser
-//! worker) drive this same type; no protocol rule lives anywhere else.
+//! client-timeline arithmetic live here too (the engines only embed and
+//! score). Both faces (native server, browser worker) drive this same type;
+//! no protocol rule lives anywhere else.
 
 mod endpoint;
 mod error;

@@ -11,13 +11,13 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use super::AppState;
-use super::errors::refused;
+use crate::protocol::rest::RestReply;
 
 /// The query parameter that may carry the API key.
 const KEY_PARAMETER: &str = "api_key";
@@ -30,7 +30,7 @@ pub async fn guard(State(app): State<Arc<AppState>>, request: Request, next: Nex
     if let Some(expected) = &config.api_key {
         let query = request.uri().query().unwrap_or("");
         if !presented_keys(request.headers(), query).any(|key| same_key(key, expected)) {
-            return refused(StatusCode::UNAUTHORIZED, "missing or wrong API key").into_response();
+            return RestReply::error(401, "missing or wrong API key").into_response();
         }
     }
     if !config.allowed_origins.is_empty() {
@@ -42,7 +42,7 @@ pub async fn guard(State(app): State<Arc<AppState>>, request: Request, next: Nex
                 .any(|allowed| allowed.as_bytes() == origin.as_bytes())
         });
         if !allowed {
-            return refused(StatusCode::FORBIDDEN, "origin not allowed").into_response();
+            return RestReply::error(403, "origin not allowed").into_response();
         }
     }
     next.run(request).await

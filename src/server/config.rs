@@ -42,10 +42,11 @@ pub struct ServerConfig {
     /// buffers full) before the server closes the connection.
     #[arg(long, env = "VOICEPORT_SEND_TIMEOUT_SECS", default_value_t = 30)]
     pub send_timeout_secs: u64,
-    /// Milliseconds a binary message may wait for the model workers before
-    /// it counts as late: a late verify message is answered without new
-    /// embeddings (its due windows are skipped), so streams stay at real
-    /// time when the server is past capacity, results thinning evenly.
+    /// Milliseconds a binary message step may wait for the model workers
+    /// before it counts as late (five times that: very late): a late verify
+    /// message embeds only for a stream starved of results, a very late one
+    /// not at all, so streams stay at real time when the server is past
+    /// capacity.
     #[arg(long, env = "VOICEPORT_LATE_AFTER_MS", default_value_t = 50)]
     pub late_after_ms: u64,
     /// Seconds open streams may go on after SIGTERM (the server is then not

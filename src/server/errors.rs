@@ -1,38 +1,27 @@
-//! JSON error responses: `{"error": "..."}` with a client-error status.
+//! Replies as HTTP responses: the REST routes' [`RestReply`] (and with it
+//! every error the server makes itself, `{"error": reason}`), the reason of
+//! a refusal or failure logged.
 
-use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
-pub use crate::protocol::rest::ErrorBody;
+use crate::protocol::rest::RestReply;
 
-/// A JSON error response.
-pub type ErrorResponse = (StatusCode, Json<ErrorBody>);
-
-fn error(status: StatusCode, reason: String) -> ErrorResponse {
-    (status, Json(ErrorBody { error: reason }))
-}
-
-/// HTTP 400 for a client's mistake, with its reason logged.
-pub fn bad_request(reason: impl std::fmt::Display) -> ErrorResponse {
-    let reason = reason.to_string();
-    tracing::warn!(%reason, "bad request");
-    error(StatusCode::BAD_REQUEST, reason)
-}
-
-/// A refusal with `status` (401, 403, …), its reason logged.
-pub fn refused(status: StatusCode, reason: &str) -> ErrorResponse {
-    tracing::warn!(%status, reason, "request refused");
-    error(status, reason.to_string())
-}
-
-/// HTTP 503 when the server is at a configured limit.
-pub fn unavailable(reason: &str) -> ErrorResponse {
-    error(StatusCode::SERVICE_UNAVAILABLE, reason.to_string())
-}
-
-/// HTTP 500 for a failure that is not the client's, with its reason logged.
-pub fn server_error(reason: impl std::fmt::Display) -> ErrorResponse {
-    let reason = reason.to_string();
-    tracing::error!(%reason, "request failed");
-    error(StatusCode::INTERNAL_SERVER_ERROR, reason)
+impl IntoResponse for RestReply {
+    fn into_response(self) -> Response {
+        match self.status {
+            400..=499 => tracing::warn!(status = self.status, body = %self.body, "request refused"),
+            500 => tracing::error!(status = self.status, body = %self.body, "request failed"),
+            _ => {}
+        }
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, self.body).into_response();
+        if !self.content_type.is_empty() {
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(self.content_type),
+            );
+        }
+        response
+    }
 }

@@ -35,6 +35,7 @@ use metrics::{Metrics, Refusal};
 
 use crate::models::Models;
 use crate::protocol::Endpoint;
+use crate::protocol::rest::RestReply;
 
 /// How long the streams still open at the end get to send their close frames.
 const STREAMS_CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -161,7 +162,7 @@ async fn refuse_while_draining(
     use axum::response::IntoResponse;
     if app.is_draining() {
         app.metrics.refused(Refusal::Draining);
-        return errors::unavailable("server draining").into_response();
+        return RestReply::error(503, "server draining").into_response();
     }
     next.run(request).await
 }

@@ -10,7 +10,6 @@ use axum::routing::{MethodRouter, get, post};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 
-use super::errors::server_error;
 use super::{AppState, WorkFailed};
 use crate::protocol::messages::SpeechSummaryBody;
 use crate::protocol::rest::{
@@ -41,26 +40,6 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<Arc<AppState>>)> {
         routes.push((route.path(), handler));
     }
     routes
-}
-
-impl IntoResponse for RestReply {
-    fn into_response(self) -> Response {
-        match self.status {
-            400..=499 => tracing::warn!(status = self.status, body = %self.body, "bad request"),
-            500.. => tracing::error!(status = self.status, body = %self.body, "request failed"),
-            _ => {}
-        }
-        let status = axum::http::StatusCode::from_u16(self.status)
-            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = (status, self.body).into_response();
-        if !self.content_type.is_empty() {
-            response.headers_mut().insert(
-                axum::http::header::CONTENT_TYPE,
-                axum::http::HeaderValue::from_static(self.content_type),
-            );
-        }
-        response
-    }
 }
 
 /// A raw PCM16 body, as the OpenAPI document describes it.
@@ -122,7 +101,7 @@ where
     let job = match app.workers.run(start).await {
         Ok(Ok(job)) => job,
         Ok(Err(error)) => return reply(Err::<T, _>(error), ok).into_response(),
-        Err(error) => return server_error(error).into_response(),
+        Err(error) => return RestReply::error(500, error).into_response(),
     };
     let done = app.workers.run_steps(job, |job, _| job.step()).await;
     outcome(done.map(|(_, result)| result), ok)
@@ -135,7 +114,7 @@ fn outcome<T>(
 ) -> Response {
     match result {
         Ok(result) => reply(result, ok).into_response(),
-        Err(error) => server_error(error).into_response(),
+        Err(error) => RestReply::error(500, error).into_response(),
     }
 }
 

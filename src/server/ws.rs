@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::OwnedSemaphorePermit;
 use tracing::Instrument;
 
-use super::errors::{bad_request, unavailable};
 use super::metrics::{Metrics, Refusal};
 use super::{AppState, WorkFailed, access};
+use crate::protocol::rest::RestReply;
 use crate::protocol::{Pace, REJECTED, Session};
 
 /// Upgrades a request on any streaming endpoint path to a protocol session.
@@ -25,12 +25,12 @@ pub async fn upgrade(
     let path = path_without_key.as_ref();
     let session = match Session::for_path(path, app.models.clone()) {
         Ok(session) => Box::new(session),
-        Err(error) => return bad_request(error).into_response(),
+        Err(error) => return RestReply::bad_request(error).into_response(),
     };
     let Ok(permit) = app.connections.clone().try_acquire_owned() else {
         app.metrics.refused(Refusal::TooManyConnections);
         tracing::warn!(path, "connection refused: too many connections");
-        return unavailable("too many connections").into_response();
+        return RestReply::error(503, "too many connections").into_response();
     };
     let limit = app.config.max_message_bytes;
     let span = tracing::info_span!("ws", id = app.next_connection_id(), path);
