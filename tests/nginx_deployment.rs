@@ -179,25 +179,40 @@ async fn client(
         } else {
             Ok(Ended::Dropped)
         };
-        match outcome {
+        let ending = match outcome {
             Ok(Ended::Reply) => {
                 tally.replies.fetch_add(1, Ordering::SeqCst);
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
+                // The pause before the next chunk, reading meanwhile: a close
+                // sent now is seen as such, not as a failed send later.
+                match tokio::time::timeout(PAUSE, next_frame(&mut socket)).await {
+                    Err(_) => continue,
+                    Ok(Ended::Reply) => panic!("a reply to no message"),
+                    Ok(ending) => ending,
+                }
             }
-            Ok(Ended::Closed(1001)) => tally.drained.fetch_add(1, Ordering::SeqCst),
-            Ok(Ended::Closed(_) | Ended::Dropped) => tally.dropped.fetch_add(1, Ordering::SeqCst),
-            Err(_) => tally.unanswered.fetch_add(1, Ordering::SeqCst),
+            Ok(ending) => ending,
+            Err(_) => Ended::Unanswered,
         };
+        let counter = match ending {
+            Ended::Closed(1001) => &tally.drained,
+            Ended::Unanswered => &tally.unanswered,
+            _ => &tally.dropped,
+        };
+        counter.fetch_add(1, Ordering::SeqCst);
         socket = connect(port, path, &parameters).await;
     }
     let _ = socket.close(None).await;
 }
 
+/// A client's pause between two chunks of audio.
+const PAUSE: Duration = Duration::from_millis(100);
+
 enum Ended {
     Reply,
     Closed(u16),
     Dropped,
+    /// Neither a reply nor a close within 15 s.
+    Unanswered,
 }
 
 async fn next_frame(socket: &mut Socket) -> Ended {
