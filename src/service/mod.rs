@@ -7,6 +7,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 pub mod rest;
+pub mod segments;
 
 use crate::audio::{AudioError, AudioInput, PcmInput, Resampler16k, decode_wav};
 use crate::models::{Models, SPEAKER_MODEL_FILE, VAD_MODEL_FILE, VAD_MODEL_ID};

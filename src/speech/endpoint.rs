@@ -54,6 +54,11 @@ impl EndpointDetector {
         self.reached
     }
 
+    /// Speech frames heard so far.
+    pub fn speech_frames(&self) -> u64 {
+        self.speech_frames
+    }
+
     /// Whether the endpoint has been reached so far.
     pub fn reached(&self) -> bool {
         self.reached

@@ -38,6 +38,15 @@ impl Default for Hysteresis {
     }
 }
 
+/// One 30 ms frame's outcome.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoredFrame {
+    /// The probability of the model frame the decision was taken on.
+    pub probability: f32,
+    /// The (hysteresis-smoothed) decision: speech or not.
+    pub speech: bool,
+}
+
 /// Turns the stream of model probabilities into 30 ms decisions.
 #[derive(Debug, Clone, Default)]
 pub struct FrameDecider {
@@ -58,6 +67,15 @@ impl FrameDecider {
 
     /// Takes the next model frame's probability; appends the API frames it decides.
     pub fn push(&mut self, probability: f32, decisions: &mut Vec<bool>) {
+        self.push_with(probability, |frame| decisions.push(frame.speech));
+    }
+
+    /// Like [`Self::push`], keeping each frame's probability.
+    pub fn push_scored(&mut self, probability: f32, frames: &mut Vec<ScoredFrame>) {
+        self.push_with(probability, |frame| frames.push(frame));
+    }
+
+    fn push_with(&mut self, probability: f32, mut emit: impl FnMut(ScoredFrame)) {
         self.speaking = if self.speaking {
             probability >= self.thresholds.off
         } else {
@@ -66,7 +84,10 @@ impl FrameDecider {
         self.model_frames += 1;
         let decided_until = self.model_frames * MODEL_FRAME_SAMPLES as u64;
         while self.api_frames * API_FRAME_SAMPLES + API_FRAME_SAMPLES / 2 < decided_until {
-            decisions.push(self.speaking);
+            emit(ScoredFrame {
+                probability,
+                speech: self.speaking,
+            });
             self.api_frames += 1;
         }
     }

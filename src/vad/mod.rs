@@ -10,6 +10,8 @@ mod silero;
 mod stream;
 
 pub use error::VadError;
-pub use frames::{API_FRAME_MS, API_FRAME_SAMPLES, FrameDecider, Hysteresis, SPEECH_TAIL_MS};
+pub use frames::{
+    API_FRAME_MS, API_FRAME_SAMPLES, FrameDecider, Hysteresis, SPEECH_TAIL_MS, ScoredFrame,
+};
 pub use silero::{MODEL_FRAME_SAMPLES, SileroModel, SileroStream};
 pub use stream::{RecordingDecisions, VadStream, frame_decisions};

@@ -1,6 +1,6 @@
 //! One stream's VAD: 16 kHz samples in, 30 ms decisions out.
 
-use super::{FrameDecider, Hysteresis, SileroModel, SileroStream};
+use super::{FrameDecider, Hysteresis, ScoredFrame, SileroModel, SileroStream};
 
 /// The VAD of one audio stream: model state plus the 30 ms frame decider.
 ///
@@ -33,6 +33,15 @@ impl VadStream {
         self.model.push(samples, &mut self.probs);
         for &p in &self.probs {
             self.decider.push(p, decisions);
+        }
+    }
+
+    /// Like [`Self::push`], keeping each frame's probability.
+    pub fn push_scored(&mut self, samples: &[f32], frames: &mut Vec<ScoredFrame>) {
+        self.probs.clear();
+        self.model.push(samples, &mut self.probs);
+        for &p in &self.probs {
+            self.decider.push_scored(p, frames);
         }
     }
 }
