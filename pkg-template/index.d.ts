@@ -118,3 +118,52 @@ export interface Microphone {
   stop(): Promise<void>;
 }
 export declare function openMicrophone(options?: { chunkMs?: number; audio?: MediaTrackConstraints }): Promise<Microphone>;
+
+/** Options of a speech detector: vad-web's names, durations in milliseconds. */
+export interface SpeechSegmentsOptions {
+  /** Probability at which speech starts (0.5). */
+  positiveSpeechThreshold?: number;
+  /** Probability below which speech ends (0.35); at most the positive threshold. */
+  negativeSpeechThreshold?: number;
+  /** Silence that ends a segment (1400). */
+  redemptionMs?: number;
+  /** Audio kept before the speech (800). */
+  preSpeechPadMs?: number;
+  /** Speech below which a segment is a misfire (400). */
+  minSpeechMs?: number;
+  /** Microphone constraints for `start()`. */
+  audio?: MediaTrackConstraints;
+  /** Speech began; its audio will start at `start` ms of the stream (pad included). */
+  onSpeechStart?: (at: { start: number }) => void;
+  /** A segment ended: its 16 kHz audio, from `start` to `end` ms of the stream. */
+  onSpeechEnd?: (audio: Float32Array, at: { start: number; end: number }) => void;
+  /** A segment ended with too little speech. */
+  onMisfire?: (at: { start: number; end: number }) => void;
+  /** Every 30 ms frame: the speech probability and the decision. */
+  onFrame?: (probability: number, isSpeech: boolean) => void;
+  /** A failure while listening to the microphone (default: console.error). */
+  onError?: (error: unknown) => void;
+}
+
+/** A speech detector over the microphone or any PCM source. */
+export declare class SpeechSegments {
+  constructor(options?: SpeechSegmentsOptions);
+  /** The microphone's MediaStream while it is open, else null. */
+  readonly mediaStream: MediaStream | null;
+  /** Whether the microphone is being listened to. */
+  readonly listening: boolean;
+  /** Listens to the microphone (opened on the first start); rejects on bad options. */
+  start(): Promise<void>;
+  /** Stops listening; a segment being heard ends now. */
+  pause(): Promise<void>;
+  /** Feeds PCM (Int16Array, or Float32Array in −1…1) at `sampleRate`; resolves once its events are delivered. */
+  push(samples: Int16Array | Float32Array, sampleRate: number): Promise<void>;
+  /** Ends the source: a segment being heard ends now. */
+  flush(): Promise<void>;
+  /** Releases the microphone, its audio graph and the engine's stream. */
+  destroy(): Promise<void>;
+}
+
+/** What the engine holds: open connections and segment streams, wasm memory in bytes. */
+export declare function engineStats(): Promise<{ connections: number; segmentStreams: number; wasmBytes: number }>;
+

@@ -9,6 +9,7 @@ export { openMicrophone } from './capture.js';
 export { onProgress, supported } from './engine.js';
 export { installVoiceServerShim, installWebSocketShim } from './shim.js';
 export { LocalVoiceSocket } from './socket.js';
+export { SpeechSegments } from './segments.js';
 export { ENDPOINT_PATHS, REST_PATHS } from './urls.js';
 
 /** Loads the models ahead of use (`{speaker: true}` also loads the speaker model). */
@@ -57,6 +58,11 @@ export async function speechSummaryFromWav(wav) {
 export async function voiceQuality(audio, sampleRate) {
   const buffer = audio instanceof Blob ? await audio.arrayBuffer() : toArrayBuffer(audio);
   return call('voiceQuality', [buffer, sampleRate], [buffer]);
+}
+
+/** What the engine holds: open connections and segment streams, wasm memory in bytes. */
+export function engineStats() {
+  return call('engineStats', []);
 }
 
 /** Version and model identifiers. */

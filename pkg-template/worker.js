@@ -7,6 +7,7 @@
 // (a Rust panic) is reported as 'crashed': the page then ends this worker.
 import init, {
   Engine,
+  WasmSegments,
   WasmSession,
   buildInfo,
   matchTemplates,
@@ -27,6 +28,8 @@ let enginePromise = null;
 const modelBytesPromises = {};
 let speakerPromise = null;
 const connections = new Map();
+/** Speech segment streams by id. */
+const segmentStreams = new Map();
 
 function post(message, transfer) {
   self.postMessage(message, transfer ?? []);
@@ -186,7 +189,6 @@ function reply(id, connection, message) {
   if (message.type === 'text' && session.isReady) attachModels(id, connection).catch(() => {});
 }
 
-/** Handles one message in order; audio first waits for the models. */
 /**
  * A message is late when its client has since sent messages at least this
  * much later (one verify hop): the engine is that far behind real time
@@ -207,6 +209,7 @@ function yieldToEvents() {
   });
 }
 
+/** Handles one message in order; audio first waits for the models. */
 async function handle(id, message) {
   await yieldToEvents();
   const connection = connections.get(id);
@@ -228,6 +231,11 @@ function fail(id, error) {
   connections.get(id)?.session?.free();
   connections.delete(id);
   post({ type: 'fail', id, reason: String(error?.message ?? error) });
+}
+
+/** The buffers of the segments' audio in a call's value, moved rather than copied. */
+function audioBuffers(value) {
+  return Array.isArray(value) ? value.flatMap((event) => (event?.audio ? [event.audio.buffer] : [])) : [];
 }
 
 const CALLS = {
@@ -257,6 +265,33 @@ const CALLS = {
     const ready = await (restRouteModel(path) === 'speaker' ? speakerEngine() : engine());
     return guarded(() => ready.handleRest(method, path, query, new Uint8Array(body), hasPart));
   },
+  segmentsOpen: async (id, rate, options) => {
+    const ready = await engine();
+    segmentStreams.set(id, new WasmSegments(ready, rate, options));
+    return true;
+  },
+  segmentsPush: async (id, pcm) => {
+    await engine();
+    const stream = segmentStreams.get(id);
+    if (!stream) throw new Error('no such segments stream');
+    return guarded(() => stream.push(new Uint8Array(pcm)));
+  },
+  segmentsFinish: async (id) => {
+    await engine();
+    const stream = segmentStreams.get(id);
+    segmentStreams.delete(id);
+    if (!stream) return [];
+    try {
+      return guarded(() => stream.finish());
+    } finally {
+      stream.free();
+    }
+  },
+  engineStats: async () => ({
+    connections: connections.size,
+    segmentStreams: segmentStreams.size,
+    wasmBytes: (await wasm()).memory.buffer.byteLength,
+  }),
   panicForTesting: async () => {
     await wasm();
     return guarded(() => panicForTesting());
@@ -295,7 +330,7 @@ self.onmessage = ({ data: message }) => {
       Promise.resolve()
         .then(() => (call ? call(...message.args) : Promise.reject(new Error(`unknown call ${message.name}`))))
         .then(
-          (value) => post({ type: 'result', callId: message.callId, value }),
+          (value) => post({ type: 'result', callId: message.callId, value }, audioBuffers(value)),
           (error) => post({ type: 'result', callId: message.callId, error: String(error?.message ?? error) }),
         );
       break;

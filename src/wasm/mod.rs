@@ -4,6 +4,8 @@
 
 use wasm_bindgen::prelude::*;
 
+mod segments;
+
 use crate::models::Models;
 use crate::protocol::rest::RestRoute;
 use crate::protocol::{Endpoint, Pace, Session};

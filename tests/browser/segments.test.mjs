@@ -1,0 +1,80 @@
+// Speech segments (SpeechSegments): over pushed PCM and over Chromium's fake
+// microphone playing LibriVox utterances separated by silence.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { ROOT, fakeMicrophone, launchChromium, openPage, startStaticServer } from './harness.mjs';
+
+const FIXTURE = join(ROOT, 'tests/data/librivox/librivox_concat_gaps.wav');
+const LABELS = JSON.parse(readFileSync(join(ROOT, 'tests/data/librivox/librivox_concat_gaps_labels.json'), 'utf8')).speech;
+const OPTIONS = { redemptionMs: 600, preSpeechPadMs: 300, minSpeechMs: 250 };
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startStaticServer();
+  browser = await launchChromium(fakeMicrophone(FIXTURE));
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+async function page() {
+  const opened = await openPage(browser, server.url, '/test/segments.html');
+  await opened.waitForFunction(() => window.ready, null, { timeout: 60_000 });
+  return opened;
+}
+
+test('pushed PCM: one segment per utterance, its audio and bounds, every frame', async () => {
+  const opened = await page();
+  const { log, frames, samples } = await opened.evaluate((options) => window.segmentsOfFile(options), OPTIONS);
+  assert.equal(frames, Math.floor(samples / 480));
+  const ends = log.filter((entry) => entry.type === 'end');
+  assert.deepEqual(log.map((entry) => entry.type), LABELS.flatMap(() => ['start', 'end']));
+  ends.forEach((end, i) => {
+    const label = LABELS[i];
+    assert.ok(end.start / 1000 <= label.start && end.start / 1000 >= label.start - 0.5, `start ${end.start} vs ${label.start}`);
+    assert.ok(end.end / 1000 >= label.end && end.end / 1000 <= label.end + 1, `end ${end.end} vs ${label.end}`);
+    assert.equal(end.samples, (end.end - end.start) * 16);
+    assert.ok(end.isFloat32);
+  });
+  // Float32 input is the same audio; flushing the first 12 s ends the
+  // second utterance there.
+  const floats = await opened.evaluate((options) => window.segmentsOfFloats(options), OPTIONS);
+  assert.deepEqual(floats.slice(0, 3), log.slice(0, 3));
+  assert.deepEqual(floats[3], { ...log[3], end: 12_000, samples: (12_000 - log[3].start) * 16 });
+  // A high minimum turns every utterance into a misfire.
+  const strict = await opened.evaluate(() => window.segmentsOfFile({ minSpeechMs: 60_000, redemptionMs: 600 }));
+  assert.deepEqual(strict.log.map((entry) => entry.type), LABELS.flatMap(() => ['start', 'misfire']));
+  assert.match(await opened.evaluate(() => window.badOptions()), /negativeSpeechThreshold/);
+  await opened.close();
+});
+
+test('microphone: the first utterance ends with its audio; the microphone is released', async () => {
+  const opened = await page();
+  const result = await opened.evaluate((options) => window.firstUtteranceFromMicrophone(options), OPTIONS);
+  const [start, end] = result.log;
+  assert.equal(start.type, 'start');
+  assert.equal(end.type, 'end');
+  // The file starts when capture starts: the first utterance is 1.2–7.8 s into it.
+  const seconds = (end.end - end.start) / 1000;
+  assert.ok(seconds > LABELS[0].end - LABELS[0].start && seconds < 9, `${seconds} s`);
+  assert.ok(end.samples === (end.end - end.start) * 16);
+  assert.ok(result.frames > 250, `${result.frames} frames`);
+  assert.equal(result.tracksEnded, true);
+  assert.equal(result.mediaStream, null);
+  await opened.close();
+});
+
+test('create/destroy 20 times: no stream left in the engine, memory flat, microphones released', async () => {
+  const opened = await page();
+  const { stats, tracksEnded } = await opened.evaluate(() => window.createAndDestroy(20));
+  assert.equal(tracksEnded, true);
+  assert.ok(stats.every((s) => s.segmentStreams === 0 && s.connections === 0), JSON.stringify(stats));
+  assert.equal(stats.at(-1).wasmBytes, stats[4].wasmBytes, JSON.stringify(stats.map((s) => s.wasmBytes)));
+  await opened.close();
+});
