@@ -50,7 +50,7 @@ function missingCapability() {
 export function engineUnavailable() {
   if (!checked) {
     checked = true;
-    unavailable ??= missingCapability();
+    unavailable ??= host.missing();
     if (!unavailable) {
       simd().then((ok) => {
         if (!ok) unavailable ??= 'WebAssembly SIMD is not supported';
@@ -68,14 +68,41 @@ export async function supported() {
   return { ok: !unavailable, reason: unavailable ?? null };
 }
 
+/**
+ * Where the engine's worker runs: a browser Web Worker by default; the
+ * Node.js entry (node.js) installs a `worker_threads` host. A host has
+ * `missing()` (why it cannot run, or null) and `start(onMessage, onError)`
+ * returning `{postMessage, terminate, keepAlive?(busy)}`.
+ */
+let host = {
+  missing: missingCapability,
+  start(onMessage, onError) {
+    const created = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'voiceport' });
+    created.onmessage = ({ data }) => onMessage(data);
+    created.onerror = (event) => {
+      event.preventDefault?.();
+      onError(event.message);
+    };
+    return created;
+  },
+};
+
+/** Replaces the worker host (before first use). */
+export function useWorkerHost(replacement) {
+  host = replacement;
+}
+
 function startWorker() {
-  const created = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'voiceport' });
-  created.onmessage = ({ data }) => route(created, data);
-  created.onerror = (event) => {
-    event.preventDefault?.();
-    retire(created, `voiceport worker failed: ${event.message || 'could not start'}`, 1006);
-  };
+  const created = host.start(
+    (data) => route(created, data),
+    (message) => retire(created, `voiceport worker failed: ${message || 'could not start'}`, 1006),
+  );
   return created;
+}
+
+/** Lets a Node.js process exit while its worker has nothing to do. */
+function updateKeepAlive() {
+  worker?.keepAlive?.(calls.size + clients.size > 0);
 }
 
 /**
@@ -103,6 +130,7 @@ function route(from, message) {
     case 'result': {
       const call = calls.get(message.callId);
       calls.delete(message.callId);
+      updateKeepAlive();
       if (!call) return;
       if (message.error !== undefined) call.reject(Object.assign(new Error(message.error), { engineFailure: message.engineFailure }));
       else call.resolve(message.value);
@@ -122,6 +150,7 @@ function route(from, message) {
 /** Posts `message` to the worker (started if needed). */
 export function post(message, transfer = []) {
   worker ??= startWorker();
+  updateKeepAlive();
   worker.postMessage(message, transfer);
 }
 
@@ -131,11 +160,13 @@ export function post(message, transfer = []) {
  */
 export function register(id, client) {
   clients.set(id, client);
+  updateKeepAlive();
 }
 
 /** Forgets a connection. */
 export function unregister(id) {
   clients.delete(id);
+  updateKeepAlive();
 }
 
 /** Runs a named call in the worker; resolves with its value. */

@@ -164,6 +164,9 @@ export declare class SpeechSegments {
   destroy(): Promise<void>;
 }
 
+/** A WAV file's samples as PCM16 at its own rate (channels averaged). */
+export declare function decodeWav(wav: Blob | ArrayBuffer | ArrayBufferView): Promise<{ sampleRate: number; pcm16: ArrayBuffer }>;
+
 /** What the engine holds: open connections and segment streams, wasm memory in bytes. */
 export declare function engineStats(): Promise<{ connections: number; segmentStreams: number; wasmBytes: number }>;
 

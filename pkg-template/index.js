@@ -60,6 +60,12 @@ export async function voiceQuality(audio, sampleRate) {
   return call('voiceQuality', [buffer, sampleRate], [buffer]);
 }
 
+/** A WAV file's samples as PCM16 at its own rate (channels averaged): `{sampleRate, pcm16}`. */
+export async function decodeWav(wav) {
+  const buffer = wav instanceof Blob ? await wav.arrayBuffer() : toArrayBuffer(wav);
+  return call('wavToPcm16', [buffer], [buffer]);
+}
+
 /** What the engine holds: open connections and segment streams, wasm memory in bytes. */
 export function engineStats() {
   return call('engineStats', []);

@@ -38,6 +38,16 @@ function clampedCode(code) {
   return floor;
 }
 
+/** The platform's CloseEvent (browsers, Node.js ≥ 23), else an Event with its fields. */
+const CloseEventClass =
+  globalThis.CloseEvent ??
+  class CloseEvent extends Event {
+    constructor(type, { wasClean = false, code = 0, reason = '' } = {}) {
+      super(type);
+      Object.assign(this, { wasClean, code, reason });
+    }
+  };
+
 /**
  * A connection to a voiceport endpoint processed locally, with the
  * WHATWG WebSocket interface.
@@ -322,7 +332,7 @@ export class LocalVoiceSocket extends EventTarget {
   #finish(wasClean, { code, reason }) {
     unregister(this.#id);
     this.#readyState = CLOSED;
-    this.dispatchEvent(new CloseEvent('close', { wasClean, code, reason }));
+    this.dispatchEvent(new CloseEventClass('close', { wasClean, code, reason }));
   }
 }
 

@@ -9,8 +9,14 @@ let channel = null;
 export function queueTask(fn) {
   if (!channel) {
     channel = new MessageChannel();
-    channel.port1.onmessage = () => queue.shift()?.();
+    channel.port1.onmessage = () => {
+      const task = queue.shift();
+      // Node.js: an idle port must not keep the process alive.
+      if (queue.length === 0) channel.port1.unref?.();
+      task?.();
+    };
   }
   queue.push(fn);
+  channel.port1.ref?.();
   channel.port2.postMessage(null);
 }

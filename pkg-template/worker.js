@@ -15,6 +15,7 @@ import init, {
   needsSpeakerModel,
   panicForTesting,
   restRouteModel,
+  wavToPcm16,
 } from './voiceport.js';
 
 const MODELS = {
@@ -233,9 +234,10 @@ function fail(id, error) {
   post({ type: 'fail', id, reason: String(error?.message ?? error) });
 }
 
-/** The buffers of the segments' audio in a call's value, moved rather than copied. */
-function audioBuffers(value) {
-  return Array.isArray(value) ? value.flatMap((event) => (event?.audio ? [event.audio.buffer] : [])) : [];
+/** Buffers of a call's value moved rather than copied: segments' audio, decoded PCM. */
+function movableBuffers(value) {
+  if (Array.isArray(value)) return value.flatMap((event) => (event?.audio ? [event.audio.buffer] : []));
+  return value?.pcm16 instanceof ArrayBuffer ? [value.pcm16] : [];
 }
 
 const CALLS = {
@@ -287,6 +289,10 @@ const CALLS = {
       stream.free();
     }
   },
+  wavToPcm16: async (wav) => {
+    await wasm();
+    return wavToPcm16(new Uint8Array(wav));
+  },
   engineStats: async () => ({
     connections: connections.size,
     segmentStreams: segmentStreams.size,
@@ -330,7 +336,7 @@ self.onmessage = ({ data: message }) => {
       Promise.resolve()
         .then(() => (call ? call(...message.args) : Promise.reject(new Error(`unknown call ${message.name}`))))
         .then(
-          (value) => post({ type: 'result', callId: message.callId, value }, audioBuffers(value)),
+          (value) => post({ type: 'result', callId: message.callId, value }, movableBuffers(value)),
           (error) => post({ type: 'result', callId: message.callId, error: String(error?.message ?? error) }),
         );
       break;

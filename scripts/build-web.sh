@@ -22,6 +22,7 @@ fi
 rm -rf dist
 mkdir -p dist/pkg/models
 cp pkg-template/*.* dist/pkg/
+cp -r pkg-template/bin dist/pkg/bin
 # WebAssembly SIMD detection (npm wasm-feature-detect), beside the package's modules.
 cp node_modules/wasm-feature-detect/dist/esm/index.js dist/pkg/wasm-feature-detect.js
 # The classic-script integration: one file, the shim installed as it runs.

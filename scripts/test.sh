@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets everything up, then runs every check and test: formatting, clippy
 # (native and wasm32), native unit/integration tests, wasm tests in headless
-# Chromium (in a dedicated worker), and the browser end-to-end tests.
+# Chromium (in a dedicated worker), the browser end-to-end tests, and the
+# npm package under Node.js (API and command line).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -27,4 +28,6 @@ stage "wasm tests (headless Chromium)" env CHROMEDRIVER="$(command -v chromedriv
 if [ -x scripts/browser-tests.sh ]; then
   stage "browser end-to-end tests" scripts/browser-tests.sh
 fi
+# The package built for the browser tests, under Node.js: its API and command line.
+stage "Node.js package and command line" node --test --test-concurrency=1 tests/node/
 printf '\nAll tests passed in %d min %d s.\n' $((SECONDS / 60)) $((SECONDS % 60))

@@ -139,6 +139,27 @@ impl Engine {
     }
 }
 
+/// A WAV file's samples as PCM16 at its own rate (channels averaged):
+/// `{sampleRate, pcm16: ArrayBuffer}`, for streaming a file to an endpoint.
+#[wasm_bindgen(js_name = wavToPcm16)]
+pub fn wav_to_pcm16(wav: &[u8]) -> Result<js_sys::Object, JsError> {
+    let recording = crate::audio::decode_wav(wav).map_err(js_error)?;
+    let pcm16 = crate::audio::encode_pcm16(&recording.samples);
+    let object = js_sys::Object::new();
+    let fields = [
+        ("sampleRate", JsValue::from(recording.sample_rate)),
+        (
+            "pcm16",
+            js_sys::Uint8Array::from(&pcm16[..]).buffer().into(),
+        ),
+    ];
+    for (name, value) in fields {
+        js_sys::Reflect::set(&object, &name.into(), &value)
+            .map_err(|_| JsError::new("cannot build the decoded audio"))?;
+    }
+    Ok(object)
+}
+
 /// Which model a REST path needs (`"speaker"` or `"vad"`), or `undefined`
 /// when the path is not a REST route.
 #[wasm_bindgen(js_name = restRouteModel)]
