@@ -104,7 +104,43 @@ export interface VoiceQuality {
   snr_db: number | null;
   /** Whether there is enough speech (≥ 1 s) for a template. */
   enough_speech: boolean;
+  /** RMS level of the speech in dBFS (of the loudest tenth of the frames without speech); null for digital silence. */
+  level_dbfs: number | null;
+  /** Share of samples at full scale. */
+  clipped_fraction: number;
+  /** What is wrong, if anything (empty: a good recording). */
+  problems: QualityProblem[];
 }
+/** What makes a recording a poor enrollment: speak up, find a quieter place, lower the gain, speak more. */
+export type QualityProblem = 'too_quiet' | 'too_noisy' | 'clipped' | 'too_little_speech';
+
+/** Progress of a guided enrollment, after each chunk. */
+export interface EnrollProgress {
+  /** Speech heard as a percentage of the speech wanted (0–100). */
+  percent: number;
+  speechSeconds: number;
+  neededSeconds: number;
+  /** Enough speech heard: the template is being made. */
+  done: boolean;
+  /** Live advice on the last 3 s. */
+  problems: QualityProblem[];
+  level_dbfs: number | null;
+  snr_db: number | null;
+}
+/** Records until `seconds` of speech were heard (from the microphone, or from `chunks`) and makes a template. */
+export declare function enroll(options?: {
+  /** Seconds of speech wanted (8; 1–300). */
+  seconds?: number;
+  onProgress?: (progress: EnrollProgress) => void;
+  /** An open microphone to use (left open). */
+  microphone?: Microphone;
+  /** PCM chunks instead of a microphone, at `sampleRate`. */
+  chunks?: Iterable<Int16Array | Float32Array> | AsyncIterable<Int16Array | Float32Array>;
+  sampleRate?: number;
+  signal?: AbortSignal;
+  /** Constraints for a microphone opened here. */
+  audio?: MediaTrackConstraints;
+}): Promise<{ template: string; quality: VoiceQuality }>;
 /** Enrollment quality of PCM16 samples at `sampleRate`, or of a WAV file when it is omitted. */
 export declare function voiceQuality(audio: Blob | Int16Array | ArrayBuffer | ArrayBufferView, sampleRate?: number): Promise<VoiceQuality>;
 export declare function buildInfo(): Promise<{ name: string; version: string; template_version: number; models: Record<string, string> }>;
@@ -168,5 +204,5 @@ export declare class SpeechSegments {
 export declare function decodeWav(wav: Blob | ArrayBuffer | ArrayBufferView): Promise<{ sampleRate: number; pcm16: ArrayBuffer }>;
 
 /** What the engine holds: open connections and segment streams, wasm memory in bytes. */
-export declare function engineStats(): Promise<{ connections: number; segmentStreams: number; wasmBytes: number }>;
+export declare function engineStats(): Promise<{ connections: number; segmentStreams: number; enrollments: number; wasmBytes: number }>;
 

@@ -9,6 +9,7 @@ export { openMicrophone } from './capture.js';
 export { onProgress, supported } from './engine.js';
 export { installVoiceServerShim, installWebSocketShim } from './shim.js';
 export { LocalVoiceSocket } from './socket.js';
+export { enroll } from './enroll.js';
 export { SpeechSegments } from './segments.js';
 export { ENDPOINT_PATHS, REST_PATHS } from './urls.js';
 
@@ -66,7 +67,7 @@ export async function decodeWav(wav) {
   return call('wavToPcm16', [buffer], [buffer]);
 }
 
-/** What the engine holds: open connections and segment streams, wasm memory in bytes. */
+/** What the engine holds: open connections, segment streams and enrollments, wasm memory in bytes. */
 export function engineStats() {
   return call('engineStats', []);
 }

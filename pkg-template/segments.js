@@ -2,23 +2,10 @@
 // by the engine's VAD, with @ricky0123/vad-web's callbacks and option names.
 import { openMicrophone } from './capture.js';
 import { call, newId } from './engine.js';
+import { pcm16Buffer } from './pcm.js';
 
 /** The options the engine takes (milliseconds and probabilities). */
 const ENGINE_OPTIONS = ['positiveSpeechThreshold', 'negativeSpeechThreshold', 'redemptionMs', 'preSpeechPadMs', 'minSpeechMs'];
-
-/** PCM16 bytes of an Int16Array (as is) or a Float32Array (−1…1, clipped). */
-function pcm16Buffer(samples) {
-  if (samples instanceof Float32Array) {
-    const pcm = new Int16Array(samples.length);
-    for (let i = 0; i < samples.length; i++) {
-      const sample = Math.max(-1, Math.min(1, samples[i]));
-      pcm[i] = sample < 0 ? Math.round(sample * 32768) : Math.round(sample * 32767);
-    }
-    return pcm.buffer;
-  }
-  if (samples instanceof Int16Array) return samples.buffer.slice(samples.byteOffset, samples.byteOffset + samples.byteLength);
-  throw new TypeError('expected an Int16Array (PCM16) or a Float32Array');
-}
 
 /**
  * A speech detector: `onSpeechStart`, `onSpeechEnd(audio, {start, end})`

@@ -7,6 +7,7 @@
 // (a Rust panic) is reported as 'crashed': the page then ends this worker.
 import init, {
   Engine,
+  WasmEnrollment,
   WasmSegments,
   WasmSession,
   buildInfo,
@@ -31,6 +32,8 @@ let speakerPromise = null;
 const connections = new Map();
 /** Speech segment streams by id. */
 const segmentStreams = new Map();
+/** Guided enrollments by id. */
+const enrollments = new Map();
 
 function post(message, transfer) {
   self.postMessage(message, transfer ?? []);
@@ -293,9 +296,32 @@ const CALLS = {
     await wasm();
     return wavToPcm16(new Uint8Array(wav));
   },
+  enrollOpen: async (id, rate, seconds) => {
+    const ready = await speakerEngine();
+    enrollments.set(id, new WasmEnrollment(ready, rate, seconds));
+    return true;
+  },
+  enrollPush: async (id, pcm) => {
+    await engine();
+    const enrollment = enrollments.get(id);
+    if (!enrollment) throw new Error('no such enrollment');
+    return guarded(() => enrollment.push(new Uint8Array(pcm)));
+  },
+  enrollFinish: async (id, keep) => {
+    const ready = await speakerEngine();
+    const enrollment = enrollments.get(id);
+    enrollments.delete(id);
+    if (!enrollment) throw new Error('no such enrollment');
+    try {
+      return keep ? guarded(() => enrollment.finish(ready)) : null;
+    } finally {
+      enrollment.free();
+    }
+  },
   engineStats: async () => ({
     connections: connections.size,
     segmentStreams: segmentStreams.size,
+    enrollments: enrollments.size,
     wasmBytes: (await wasm()).memory.buffer.byteLength,
   }),
   panicForTesting: async () => {

@@ -5,6 +5,7 @@ import {
   LocalVoiceSocket,
   createTemplateFromSamples,
   createTemplateFromWav,
+  enroll as guidedEnroll,
   onProgress,
   openMicrophone,
   voiceQuality,
@@ -101,15 +102,27 @@ function setTemplate(value) {
   $('decision').textContent = template ? 'template ready' : 'no template yet';
 }
 
+/** What to do about each quality problem. */
+const ADVICE = {
+  too_quiet: 'too quiet: speak up or come closer',
+  too_noisy: 'noisy: a quieter place will verify better',
+  clipped: 'distorted: lower the microphone gain',
+  too_little_speech: 'too little speech: keep talking',
+};
+
+const advice = (problems) => problems.map((problem) => ADVICE[problem] ?? problem).join('; ');
+
 function showQuality(quality) {
   const snr = quality.snr_db === null ? 'n/a' : `${quality.snr_db.toFixed(0)} dB`;
-  const verdict = !quality.enough_speech
-    ? 'too little speech: record again'
-    : quality.snr_db !== null && quality.snr_db < 10
-      ? 'noisy: a quieter place will verify better'
-      : 'good';
+  const verdict = quality.problems.length ? advice(quality.problems) : 'good';
   $('quality').textContent = `speech ${quality.speech_length.toFixed(1)} s, SNR ${snr} — ${verdict}`;
   $('quality').dataset.speech = quality.speech_length;
+}
+
+/** Live progress of a guided enrollment: the bar and the advice for the last seconds. */
+function showEnrollProgress({ percent, speechSeconds, neededSeconds, problems }) {
+  $('enroll-progress').value = percent;
+  $('enroll-advice').textContent = problems.length ? advice(problems) : `${speechSeconds.toFixed(1)} of ${neededSeconds} s of speech`;
 }
 
 /** Posts `body` to a REST endpoint of this server; returns the text or throws its reason. */
@@ -164,13 +177,24 @@ $('enroll-record').onclick = () =>
     const chunks = [];
     mic.onChunk((chunk) => chunks.push(new Int16Array(chunk)));
     $('enroll-record').disabled = true;
-    status(`recording ${ENROLL_SECONDS} s: speak now`);
-    await new Promise((done) => setTimeout(done, ENROLL_SECONDS * 1000));
-    await mic.stop();
-    $('enroll-record').disabled = false;
-    const samples = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
-    chunks.reduce((at, c) => (samples.set(c, at), at + c.length), 0);
-    await enroll(samples, mic.sampleRate);
+    status(`speak until the bar is full (${ENROLL_SECONDS} s of speech)`);
+    try {
+      // Progress and advice come from the engine in the browser in either mode.
+      const recorded = await guidedEnroll({ seconds: ENROLL_SECONDS, microphone: mic, onProgress: showEnrollProgress });
+      if (local()) {
+        showQuality(recorded.quality);
+        setTemplate(recorded.template);
+        status('template ready: start verification');
+        log('enrolled (local)');
+      } else {
+        const samples = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
+        chunks.reduce((at, c) => (samples.set(c, at), at + c.length), 0);
+        await enroll(samples, mic.sampleRate);
+      }
+    } finally {
+      await mic.stop();
+      $('enroll-record').disabled = false;
+    }
   });
 
 const enrollFile = (file) => file && guarded(() => enroll(file));

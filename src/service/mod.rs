@@ -6,6 +6,7 @@
 use serde::Serialize;
 use thiserror::Error;
 
+pub mod enrollment;
 pub mod rest;
 pub mod segments;
 

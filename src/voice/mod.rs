@@ -21,7 +21,10 @@ pub use fbank::{FBANK_BINS, FRAME_LENGTH, FRAME_SHIFT, Fbank, Features};
 pub use matching::{
     CALIBRATION_OFFSET, CALIBRATION_SLOPE, MatchResult, match_templates, probability,
 };
-pub use quality::{MAX_SNR_DB, VoiceQuality};
+pub use quality::{
+    MAX_CLIPPED_FRACTION, MAX_SNR_DB, MIN_SNR_DB, MIN_SPEECH_LEVEL_DBFS, QualityProblem,
+    VoiceQuality,
+};
 pub use template::{
     MAX_TEMPLATE_SPEECH_SECONDS, TEMPLATE_VERSION, TemplateError, TemplateModel, VoiceTemplate,
     dot, normalized,

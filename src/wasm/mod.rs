@@ -4,6 +4,7 @@
 
 use wasm_bindgen::prelude::*;
 
+mod enrollment;
 mod segments;
 
 use crate::models::Models;
