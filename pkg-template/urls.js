@@ -24,6 +24,8 @@ export const REST_PATHS = Object.freeze([
   '/voice_template_matcher/match_voice_templates',
   '/speech_summary_engine/get_speech_summary_from_samples',
   '/speech_summary_engine/get_speech_summary_from_file',
+  '/voice_template_factory/get_voice_quality_from_samples',
+  '/voice_template_factory/get_voice_quality_from_file',
   '/core/get_build_info',
 ]);
 

@@ -13,6 +13,8 @@ const MERGE: &str = "/voice_template_factory/merge_voice_templates";
 const MATCH: &str = "/voice_template_matcher/match_voice_templates";
 const SUMMARY_SAMPLES: &str = "/speech_summary_engine/get_speech_summary_from_samples";
 const SUMMARY_FILE: &str = "/speech_summary_engine/get_speech_summary_from_file";
+const QUALITY_SAMPLES: &str = "/voice_template_factory/get_voice_quality_from_samples";
+const QUALITY_FILE: &str = "/voice_template_factory/get_voice_quality_from_file";
 const OCTETS: &str = "application/octet-stream";
 
 /// A 48 kHz stereo 16-bit WAV of 16 kHz mono samples (both channels equal).
@@ -314,7 +316,26 @@ fn parity_requests() -> Vec<Request> {
             form.clone(),
         ),
         ("POST", FROM_FILE.to_string(), other_type, other_form),
-        ("POST", SUMMARY_FILE.to_string(), form_type, form),
+        (
+            "POST",
+            SUMMARY_FILE.to_string(),
+            form_type.clone(),
+            form.clone(),
+        ),
+        ("POST", QUALITY_FILE.to_string(), form_type, form),
+        (
+            "POST",
+            format!("{QUALITY_SAMPLES}?sample_rate=16000"),
+            octets(),
+            pcm.clone(),
+        ),
+        (
+            "POST",
+            format!("{QUALITY_SAMPLES}?sample_rate=16000"),
+            octets(),
+            vec![0; 32_000],
+        ),
+        ("POST", QUALITY_SAMPLES.to_string(), octets(), pcm.clone()),
         (
             "POST",
             format!("{SUMMARY_SAMPLES}?sample_rate=16000"),
@@ -412,5 +433,45 @@ async fn the_whole_request_handler_answers_exactly_as_the_server() {
             .unwrap_or("");
         assert_eq!(served_type, local.content_type, "{path}");
     }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn quality_routes_name_what_is_wrong_with_a_recording() {
+    let server = TestServer::default().await;
+    let speech = flac_samples(UTTERANCE_103.flac);
+    let post = |body: Vec<u8>| {
+        let server = &server;
+        async move {
+            let path = format!("{QUALITY_SAMPLES}?sample_rate=16000");
+            server
+                .request("POST", &path, &[("content-type", OCTETS)], &body)
+                .await
+        }
+    };
+    let good = post(pcm16_bytes(&speech)).await;
+    assert_eq!(good.status, 200, "{}", good.body);
+    let good: serde_json::Value = serde_json::from_str(&good.body).unwrap();
+    assert_eq!(good["problems"], serde_json::json!([]));
+    assert!(good["speech_length"].as_f64().unwrap() > 3.0);
+    let clipped: Vec<f32> = speech.iter().map(|s| (s * 30.0).clamp(-1.0, 1.0)).collect();
+    let clipped = post(pcm16_bytes(&clipped)).await;
+    let clipped: serde_json::Value = serde_json::from_str(&clipped.body).unwrap();
+    assert!(
+        clipped["problems"]
+            .as_array()
+            .unwrap()
+            .contains(&"clipped".into()),
+        "{clipped}"
+    );
+    let silence = post(vec![0; 32_000]).await;
+    let silence: serde_json::Value = serde_json::from_str(&silence.body).unwrap();
+    assert_eq!(
+        silence["problems"],
+        serde_json::json!(["too_quiet", "too_little_speech"])
+    );
+    let missing = server.request("POST", QUALITY_SAMPLES, &[], &[]).await;
+    assert_eq!(missing.status, 400);
+    assert!(missing.body.contains("sample_rate"), "{}", missing.body);
     server.stop().await;
 }

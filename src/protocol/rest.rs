@@ -19,19 +19,27 @@ pub enum RestRoute {
     SummaryFromSamples,
     /// `POST /speech_summary_engine/get_speech_summary_from_file`, multipart WAV.
     SummaryFromFile,
+    /// `POST /voice_template_factory/get_voice_quality_from_samples?sample_rate=N`
+    /// (a voiceport extension): enrollment quality of raw PCM16.
+    QualityFromSamples,
+    /// `POST /voice_template_factory/get_voice_quality_from_file` (a voiceport
+    /// extension), multipart WAV.
+    QualityFromFile,
     /// `GET /core/get_build_info`.
     BuildInfo,
 }
 
 impl RestRoute {
     /// Every route.
-    pub const ALL: [RestRoute; 7] = [
+    pub const ALL: [RestRoute; 9] = [
         Self::TemplateFromSamples,
         Self::TemplateFromFile,
         Self::MergeTemplates,
         Self::MatchTemplates,
         Self::SummaryFromSamples,
         Self::SummaryFromFile,
+        Self::QualityFromSamples,
+        Self::QualityFromFile,
         Self::BuildInfo,
     ];
 
@@ -46,6 +54,8 @@ impl RestRoute {
             Self::MatchTemplates => "/voice_template_matcher/match_voice_templates",
             Self::SummaryFromSamples => "/speech_summary_engine/get_speech_summary_from_samples",
             Self::SummaryFromFile => "/speech_summary_engine/get_speech_summary_from_file",
+            Self::QualityFromSamples => "/voice_template_factory/get_voice_quality_from_samples",
+            Self::QualityFromFile => "/voice_template_factory/get_voice_quality_from_file",
             Self::BuildInfo => "/core/get_build_info",
         }
     }
@@ -74,7 +84,10 @@ impl RestRoute {
 
     /// Whether the body is a multipart upload with the WAV file in a part.
     pub fn takes_upload(self) -> bool {
-        matches!(self, Self::TemplateFromFile | Self::SummaryFromFile)
+        matches!(
+            self,
+            Self::TemplateFromFile | Self::SummaryFromFile | Self::QualityFromFile
+        )
     }
 
     /// The route a request path names, by its name or an alias.

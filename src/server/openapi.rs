@@ -15,7 +15,7 @@ use crate::protocol::rest::RestRoute;
     info(
         title = "voiceport",
         description = "The REST routes of the voiceport server: voice templates, template \
-            matching, speech summaries, build info. The streaming API (WebSocket endpoints) is \
+            matching, speech summaries, enrollment quality (a voiceport extension), build info. The streaming API (WebSocket endpoints) is \
             described in the README."
     ),
     paths(
@@ -25,6 +25,8 @@ use crate::protocol::rest::RestRoute;
         rest::match_templates,
         rest::summary_from_samples,
         rest::summary_from_file,
+        rest::quality_from_samples,
+        rest::quality_from_file,
         rest::build_info,
     )
 )]

@@ -11,15 +11,16 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 
 use super::{AppState, WorkFailed};
+use crate::models::Models;
 use crate::protocol::messages::SpeechSummaryBody;
 use crate::protocol::rest::{
     AUDIO_PARTS, ErrorBody, MISSING_AUDIO_PART, RestReply, RestRoute, sample_rate,
 };
 use crate::service::rest::{MatchRequest, parse_json, reply};
 use crate::service::{
-    self, AudioBuffer, BuildInfo, ServiceError, Stepwise, SummaryJob, TemplateJob,
+    self, AudioBuffer, BuildInfo, QualityJob, ServiceError, Stepwise, SummaryJob, TemplateJob,
 };
-use crate::voice::MatchResult;
+use crate::voice::{MatchResult, VoiceQuality};
 
 /// Every REST route with its handler, older names included.
 pub fn routes() -> Vec<(&'static str, MethodRouter<Arc<AppState>>)> {
@@ -32,6 +33,8 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<Arc<AppState>>)> {
             RestRoute::MatchTemplates => post(match_templates),
             RestRoute::SummaryFromSamples => post(summary_from_samples),
             RestRoute::SummaryFromFile => post(summary_from_file),
+            RestRoute::QualityFromSamples => post(quality_from_samples),
+            RestRoute::QualityFromFile => post(quality_from_file),
             RestRoute::BuildInfo => get(build_info),
         };
         for path in route.aliases() {
@@ -127,6 +130,64 @@ fn json<T: serde::Serialize>(value: T) -> RestReply {
     RestReply::json(&value)
 }
 
+/// How a whole-buffer job starts from the models and a recording.
+type StartJob<J> = fn(&Models, AudioBuffer) -> Result<J, ServiceError>;
+
+/// Answers a `…_from_samples` route: the body is PCM16 at the query's
+/// `sample_rate`; the job started by `start` runs a step at a time.
+async fn from_samples<J, T>(
+    app: Arc<AppState>,
+    query: Option<String>,
+    body: Bytes,
+    start: StartJob<J>,
+    ok: impl FnOnce(T) -> RestReply,
+) -> Response
+where
+    J: Stepwise<Output = Result<T, ServiceError>> + Send + 'static,
+    T: Send + 'static,
+{
+    let sample_rate = match rate(query) {
+        Ok(rate) => rate,
+        Err(reply) => return reply.into_response(),
+    };
+    respond_stepwise(
+        app.clone(),
+        move || {
+            let audio = AudioBuffer::Pcm16 {
+                bytes: &body,
+                sample_rate,
+            };
+            start(&app.models, audio)
+        },
+        ok,
+    )
+    .await
+}
+
+/// Answers a `…_from_file` route: the WAV file of a multipart body; the job
+/// started by `start` runs a step at a time.
+async fn from_file<J, T>(
+    app: Arc<AppState>,
+    multipart: Result<Multipart, MultipartRejection>,
+    start: StartJob<J>,
+    ok: impl FnOnce(T) -> RestReply,
+) -> Response
+where
+    J: Stepwise<Output = Result<T, ServiceError>> + Send + 'static,
+    T: Send + 'static,
+{
+    let wav = match audio_file(multipart).await {
+        Ok(wav) => wav,
+        Err(reason) => return RestReply::bad_request(reason).into_response(),
+    };
+    respond_stepwise(
+        app.clone(),
+        move || start(&app.models, AudioBuffer::Wav(&wav)),
+        ok,
+    )
+    .await
+}
+
 /// `POST /voice_template_factory/create_voice_template_from_samples?sample_rate=N`.
 #[utoipa::path(
     post,
@@ -141,22 +202,7 @@ pub async fn template_from_samples(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    let sample_rate = match rate(query) {
-        Ok(rate) => rate,
-        Err(reply) => return reply.into_response(),
-    };
-    respond_stepwise(
-        app.clone(),
-        move || {
-            let audio = AudioBuffer::Pcm16 {
-                bytes: &body,
-                sample_rate,
-            };
-            TemplateJob::start(&app.models, audio)
-        },
-        RestReply::text,
-    )
-    .await
+    from_samples(app, query, body, TemplateJob::start, RestReply::text).await
 }
 
 /// `POST /voice_template_factory/create_voice_template_from_file` (multipart).
@@ -171,16 +217,7 @@ pub async fn template_from_file(
     State(app): State<Arc<AppState>>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let wav = match audio_file(multipart).await {
-        Ok(wav) => wav,
-        Err(reason) => return RestReply::bad_request(reason).into_response(),
-    };
-    respond_stepwise(
-        app.clone(),
-        move || TemplateJob::start(&app.models, AudioBuffer::Wav(&wav)),
-        RestReply::text,
-    )
-    .await
+    from_file(app, multipart, TemplateJob::start, RestReply::text).await
 }
 
 /// `POST /voice_template_factory/merge_voice_templates` (JSON array).
@@ -239,22 +276,7 @@ pub async fn summary_from_samples(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    let sample_rate = match rate(query) {
-        Ok(rate) => rate,
-        Err(reply) => return reply.into_response(),
-    };
-    respond_stepwise(
-        app.clone(),
-        move || {
-            let audio = AudioBuffer::Pcm16 {
-                bytes: &body,
-                sample_rate,
-            };
-            SummaryJob::start(&app.models, audio)
-        },
-        json,
-    )
-    .await
+    from_samples(app, query, body, SummaryJob::start, json).await
 }
 
 /// `POST /speech_summary_engine/get_speech_summary_from_file` (multipart).
@@ -269,16 +291,41 @@ pub async fn summary_from_file(
     State(app): State<Arc<AppState>>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let wav = match audio_file(multipart).await {
-        Ok(wav) => wav,
-        Err(reason) => return RestReply::bad_request(reason).into_response(),
-    };
-    respond_stepwise(
-        app.clone(),
-        move || SummaryJob::start(&app.models, AudioBuffer::Wav(&wav)),
-        json,
-    )
-    .await
+    from_file(app, multipart, SummaryJob::start, json).await
+}
+
+/// `POST /voice_template_factory/get_voice_quality_from_samples?sample_rate=N`
+/// (a voiceport extension).
+#[utoipa::path(
+    post,
+    path = "/voice_template_factory/get_voice_quality_from_samples",
+    tag = "templates",
+    params(("sample_rate" = u32, Query, description = "Sample rate of the body in Hz, 8000 to 192000")),
+    request_body(content = Pcm16Body, content_type = "application/octet-stream", description = "Little-endian PCM16 mono samples (an odd trailing byte is ignored)"),
+    responses((status = 200, description = "How usable the recording is for a template, and what is wrong with it", body = VoiceQuality), (status = 400, description = "The request or its audio is invalid", body = ErrorBody))
+)]
+pub async fn quality_from_samples(
+    State(app): State<Arc<AppState>>,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    from_samples(app, query, body, QualityJob::start, json).await
+}
+
+/// `POST /voice_template_factory/get_voice_quality_from_file` (multipart; a
+/// voiceport extension).
+#[utoipa::path(
+    post,
+    path = "/voice_template_factory/get_voice_quality_from_file",
+    tag = "templates",
+    request_body(content = WavUpload, content_type = "multipart/form-data", description = "A WAV file in the part `wav_file` (or `audio_file`)"),
+    responses((status = 200, description = "How usable the recording is for a template, and what is wrong with it", body = VoiceQuality), (status = 400, description = "The request or its audio is invalid", body = ErrorBody))
+)]
+pub async fn quality_from_file(
+    State(app): State<Arc<AppState>>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    from_file(app, multipart, QualityJob::start, json).await
 }
 
 /// `GET /core/get_build_info`.

@@ -14,7 +14,7 @@ use crate::audio::{AudioError, AudioInput, PcmInput, Resampler16k, decode_wav};
 use crate::models::{Models, SPEAKER_MODEL_FILE, VAD_MODEL_FILE, VAD_MODEL_ID};
 use crate::protocol::messages::{SpeechSummaryBody, SpeechSummaryJson, speech_events};
 use crate::speech::SpeechSummary;
-use crate::vad::{API_FRAME_SAMPLES, RecordingDecisions, frame_decisions};
+use crate::vad::{API_FRAME_SAMPLES, RecordingDecisions};
 use crate::voice::{
     EmbeddingSum, Fbank, Features, MatchResult, SPEAKER_MODEL, SPEAKER_MODEL_ID, TEMPLATE_VERSION,
     VoiceEngine, VoiceError, VoiceQuality, VoiceTemplate, embedding_window, enrollment_seconds,
@@ -404,17 +404,45 @@ pub fn speech_summary(
     run_to_end(SummaryJob::start(models, audio)?)
 }
 
-/// The enrollment quality of a recording: speech length and SNR.
+/// The enrollment quality of a recording: speech length, SNR, level,
+/// clipping and the problems they show.
 pub fn voice_quality(models: &Models, audio: AudioBuffer) -> Result<VoiceQuality, ServiceError> {
-    let mut audio = RecordingSlices::new(audio)?;
-    let mut samples = Vec::new();
-    while !audio.read(&mut samples)? {}
-    let decisions = frame_decisions(&models.vad, &samples);
-    Ok(VoiceQuality::measure(
-        &samples,
-        &decisions,
-        API_FRAME_SAMPLES as usize,
-    ))
+    run_to_end(QualityJob::start(models, audio)?)
+}
+
+/// Enrollment quality: the VAD a slice per step, the measures at the end
+/// (the 16 kHz recording is kept for them).
+pub struct QualityJob {
+    pass: VadPass,
+    samples: Vec<f32>,
+}
+
+impl QualityJob {
+    /// Takes `audio` (a WAV file is decoded here); the VAD is done by the steps.
+    pub fn start(models: &Models, audio: AudioBuffer) -> Result<Self, ServiceError> {
+        Ok(Self {
+            pass: VadPass::new(models, RecordingSlices::new(audio)?),
+            samples: Vec::new(),
+        })
+    }
+}
+
+impl Stepwise for QualityJob {
+    type Output = Result<VoiceQuality, ServiceError>;
+
+    fn step(&mut self) -> Option<Self::Output> {
+        let decided = self.pass.step();
+        self.samples.extend_from_slice(&self.pass.slice);
+        let decisions = match decided {
+            Ok(decisions) => decisions?,
+            Err(error) => return Some(Err(error)),
+        };
+        Some(Ok(VoiceQuality::measure(
+            &self.samples,
+            &decisions,
+            API_FRAME_SAMPLES as usize,
+        )))
+    }
 }
 
 /// What `core/get_build_info` reports.

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{AudioBuffer, ServiceError, SummaryJob, TemplateJob, run_to_end};
+use super::{AudioBuffer, QualityJob, ServiceError, SummaryJob, TemplateJob, run_to_end};
 use crate::models::Models;
 use crate::protocol::rest::{MISSING_AUDIO_PART, RestReply, RestRoute, sample_rate};
 
@@ -87,11 +87,18 @@ pub fn handle(
             RestReply::json(&s)
         })
     };
+    let quality = |audio| {
+        reply(QualityJob::start(models, audio).and_then(run_to_end), |q| {
+            RestReply::json(&q)
+        })
+    };
     let answer = match route {
         RestRoute::TemplateFromSamples => samples().map(template),
         RestRoute::TemplateFromFile => wav().map(template),
         RestRoute::SummaryFromSamples => samples().map(summary),
         RestRoute::SummaryFromFile => wav().map(summary),
+        RestRoute::QualityFromSamples => samples().map(quality),
+        RestRoute::QualityFromFile => wav().map(quality),
         RestRoute::MergeTemplates => parse_json::<Vec<String>>(body.bytes())
             .map(|templates| reply(super::merge_templates(&templates), RestReply::text)),
         RestRoute::MatchTemplates => parse_json::<MatchRequest>(body.bytes()).map(|request| {

@@ -9,6 +9,7 @@ pub const MAX_SNR_DB: f64 = 100.0;
 
 /// What makes a recording a poor enrollment, with the advice it calls for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum QualityProblem {
     /// The voice is faint: speak up or come closer.
@@ -33,6 +34,7 @@ const CLIP_LEVEL: f32 = 0.99;
 
 /// How usable a recording is for a voice template.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(utoipa::ToSchema))]
 pub struct VoiceQuality {
     /// Seconds of speech found by the VAD.
     pub speech_length: f64,
