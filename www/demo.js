@@ -122,6 +122,7 @@ function showQuality(quality) {
 /** Live progress of a guided enrollment: the bar and the advice for the last seconds. */
 function showEnrollProgress({ percent, speechSeconds, neededSeconds, problems }) {
   $('enroll-progress').value = percent;
+  $('enroll-progress').dataset.percent = percent;
   $('enroll-advice').textContent = problems.length ? advice(problems) : `${speechSeconds.toFixed(1)} of ${neededSeconds} s of speech`;
 }
 

@@ -78,3 +78,42 @@ for (const [speaker, wav, expectSame] of [
     }
   });
 }
+
+test('demo: guided enrollment from the microphone, with progress, in Local and Server mode', async () => {
+  const browser = await launchChromium(fakeMicrophone(join(FIXTURES, 'speaker_a_enroll.wav')));
+  try {
+    for (const mode of ['local', 'server']) {
+      const page = await browser.newPage();
+      page.on('pageerror', (error) => console.error('[page error]', error));
+      await page.goto(`${server.base}/`);
+      await page.selectOption('#mode', mode);
+      const percents = [];
+      await page.exposeFunction('reportPercent', (value) => percents.push(value));
+      await page.evaluate(() => {
+        const bar = document.getElementById('enroll-progress');
+        const report = () => window.reportPercent(bar.dataset.percent);
+        new MutationObserver(report).observe(bar, { attributeFilter: ['data-percent'] });
+      });
+      await page.click('#enroll-record');
+      await page.waitForFunction(() => document.getElementById('template').value.length > 100, null, { timeout: 60_000 });
+      const recorded = await page.$eval('#template', (el) => el.value);
+      const speech = Number(await page.getAttribute('#quality', 'data-speech'));
+      assert.ok(speech >= 6, `${mode}: ${speech} s of speech`);
+      const values = percents.map(Number);
+      assert.ok(values.length > 10 && values.at(-1) === 100, `${mode}: ${values.join(' ')}`);
+      assert.ok(values.every((value, i) => i === 0 || value >= values[i - 1]));
+      // The recorded template is speaker A's, as the file's is.
+      await page.setInputFiles('#enroll-file', join(FIXTURES, 'speaker_a_enroll.wav'));
+      await page.waitForFunction((old) => document.getElementById('template').value !== old, recorded, { timeout: 60_000 });
+      const fromFile = await page.$eval('#template', (el) => el.value);
+      const { probability } = await page.evaluate(
+        async ([a, b]) => (await import('/pkg/index.js')).matchTemplates(a, b),
+        [recorded, fromFile],
+      );
+      assert.ok(probability > 0.9, `${mode}: ${probability}`);
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+  }
+});
