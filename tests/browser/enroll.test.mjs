@@ -1,28 +1,12 @@
 // Guided enrollment (`enroll`): progress, live quality advice and the
 // template, over pushed PCM chunks and Chromium's fake microphone.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { FIXTURE } from '../shared/segments.mjs';
-import { fakeMicrophone, launchChromium, openPage, startStaticServer } from './harness.mjs';
+import { pagesWithMicrophone } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startStaticServer();
-  browser = await launchChromium(fakeMicrophone(FIXTURE));
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
-
-async function page() {
-  const opened = await openPage(browser, server.url, '/test/enroll.html');
-  await opened.waitForFunction(() => window.ready, null, { timeout: 60_000 });
-  return opened;
-}
+const ready = pagesWithMicrophone(FIXTURE);
+const page = () => ready('/test/enroll.html');
 
 function assertRising(progress) {
   progress.reduce((last, { percent }) => {

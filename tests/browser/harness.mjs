@@ -5,6 +5,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -112,4 +113,27 @@ export async function openPage(browser, base, path) {
   });
   await page.goto(`${base}${path}`);
   return page;
+}
+
+/**
+ * Registers, for the calling test file, a static server and a Chromium whose
+ * microphone plays `wav`; returns `ready(path)`, which opens a test page and
+ * resolves once it sets `window.ready`.
+ */
+export function pagesWithMicrophone(wav) {
+  let server;
+  let browser;
+  before(async () => {
+    server = await startStaticServer();
+    browser = await launchChromium(fakeMicrophone(wav));
+  });
+  after(async () => {
+    await browser?.close();
+    server?.close();
+  });
+  return async (path) => {
+    const page = await openPage(browser, server.url, path);
+    await page.waitForFunction(() => window.ready, null, { timeout: 60_000 });
+    return page;
+  };
 }

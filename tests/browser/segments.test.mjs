@@ -1,28 +1,12 @@
 // Speech segments (SpeechSegments): over pushed PCM and over Chromium's fake
 // microphone playing LibriVox utterances separated by silence.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { FIXTURE, LABELS, OPTIONS, assertFixtureSegments } from '../shared/segments.mjs';
-import { fakeMicrophone, launchChromium, openPage, startStaticServer } from './harness.mjs';
+import { pagesWithMicrophone } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startStaticServer();
-  browser = await launchChromium(fakeMicrophone(FIXTURE));
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
-
-async function page() {
-  const opened = await openPage(browser, server.url, '/test/segments.html');
-  await opened.waitForFunction(() => window.ready, null, { timeout: 60_000 });
-  return opened;
-}
+const ready = pagesWithMicrophone(FIXTURE);
+const page = () => ready('/test/segments.html');
 
 test('pushed PCM: one segment per utterance, its audio and bounds, every frame', async () => {
   const opened = await page();
