@@ -11,14 +11,23 @@
 //! template of the first half). The logistic fit uses the full condition
 //! with both classes weighted equally (a 50 % prior).
 //!
+//! The telephone band: every file low-passed under 3.6 kHz and sent as an
+//! 8 kHz client sends it (both halves, and 16 kHz templates against 8 kHz
+//! halves).
+//!
 //! The accuracy cost of the fixed planned lengths is measured too: "full
 //! halves, exact length" embeds each half's speech at its own length (one
 //! plan per length, as a symbolic-length model would) instead of the planned
 //! windows, and the cosine between the two embeddings is reported.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
-use voiceport::audio::{AudioInput, PcmInput};
+#[path = "support/speech_files.rs"]
+mod speech_files;
+
+use speech_files::{read_flac, telephone, through_pcm_input};
+
 use voiceport::protocol::MIN_VERIFY_SPEECH_SECONDS;
 use voiceport::vad::SileroModel;
 use voiceport::voice::{CamPlusModel, Fbank, VoiceEngine, VoiceTemplate, dot, normalized};
@@ -42,21 +51,15 @@ fn main() {
     let mut exact_enrolled = Vec::new();
     let mut exact_probes = Vec::new();
     let mut agreement = Vec::new();
+    let mut enrolled_by_file = HashMap::new();
     for path in &files {
-        let samples = through_pcm_input(&read_flac(path));
+        let samples = through_pcm_input(&read_flac(path), 16_000);
         let (a, b) = samples.split_at(samples.len() / 2);
         let (Ok(ta), Ok(tb)) = (engine.template(a), engine.template(b)) else {
             eprintln!("skipped {}: not enough speech", path.display());
             continue;
         };
-        let mid = b.len() / 2;
-        let window = &b[mid.saturating_sub(24_000)..(mid + 24_000).min(b.len())];
-        let speech = engine.speech_of(window).expect("VAD");
-        let probe = if speech.len() as f64 >= MIN_VERIFY_SPEECH_SECONDS * 16_000.0 {
-            Some(engine.embed_speech(&speech).expect("embedding"))
-        } else {
-            None
-        };
+        let probe = window_probe(&engine, b);
         let (exact_a, exact_b) = (
             exact_length_embedding(&engine, a),
             exact_length_embedding(&engine, b),
@@ -65,6 +68,7 @@ fn main() {
         agreement.push(f64::from(dot(&tb.embedding, &exact_b)));
         exact_enrolled.push(exact_a);
         exact_probes.push(exact_b);
+        enrolled_by_file.insert(path.clone(), ta.embedding.clone());
         enrolled.push(ta);
         probes_full.push(tb.embedding);
         probes_3s.push(probe);
@@ -84,12 +88,61 @@ fn main() {
         &exact.0,
         &exact.1,
     );
+    telephone_band(&engine, &files, &enrolled_by_file);
     agreement.sort_by(f64::total_cmp);
     println!(
         "\nplanned vs exact-length embeddings: cosine mean {:.5}, min {:.5}",
         agreement.iter().sum::<f64>() / agreement.len() as f64,
         agreement[0]
     );
+}
+
+/// The embedding of a 3 s window from the middle of `half`, scored as the
+/// verify stream does (`None`: too little speech in it).
+fn window_probe(engine: &VoiceEngine, half: &[f32]) -> Option<Vec<f32>> {
+    let mid = half.len() / 2;
+    let window = &half[mid.saturating_sub(24_000)..(mid + 24_000).min(half.len())];
+    let speech = engine.speech_of(window).expect("VAD");
+    (speech.len() as f64 >= MIN_VERIFY_SPEECH_SECONDS * 16_000.0)
+        .then(|| engine.embed_speech(&speech).expect("embedding"))
+}
+
+/// The same speakers as 8 kHz (telephone-band) clients: both halves at
+/// 8 kHz, and a 16 kHz template (`enrolled16`) against 8 kHz probes.
+fn telephone_band(
+    engine: &VoiceEngine,
+    files: &[PathBuf],
+    enrolled16: &HashMap<PathBuf, Vec<f32>>,
+) {
+    let mut enrolled = Vec::new();
+    let mut probes_full = Vec::new();
+    let mut probes_3s = Vec::new();
+    let mut cross_enrolled = Vec::new();
+    for path in files {
+        let samples = through_pcm_input(&telephone(&read_flac(path)), 8_000);
+        let (a, b) = samples.split_at(samples.len() / 2);
+        let (Ok(ta), Ok(tb)) = (engine.template(a), engine.template(b)) else {
+            eprintln!("8 kHz: skipped {}: not enough speech", path.display());
+            continue;
+        };
+        cross_enrolled.push(enrolled16.get(path).cloned());
+        probes_3s.push(window_probe(engine, b));
+        probes_full.push(tb.embedding);
+        enrolled.push(ta);
+    }
+    let full = scores(&enrolled, |j| Some(probes_full[j].clone()));
+    let short = scores(&enrolled, |j| probes_3s[j].clone());
+    report("8 kHz: full halves", &full.0, &full.1);
+    report("8 kHz: 3 s windows", &short.0, &short.1);
+    // 16 kHz templates of the speakers that have one, against 8 kHz halves.
+    let pairs: Vec<(Vec<f32>, Vec<f32>)> = cross_enrolled
+        .iter()
+        .zip(&probes_full)
+        .filter_map(|(t, p)| Some((t.clone()?, p.clone())))
+        .collect();
+    let templates: Vec<Vec<f32>> = pairs.iter().map(|(t, _)| t.clone()).collect();
+    let cross = scores_of(&templates, |j| Some(pairs[j].1.clone()));
+    report("16 kHz template, 8 kHz full halves", &cross.0, &cross.1);
 }
 
 /// Unit embedding of a recording's speech at its own length, no planned windows.
@@ -110,29 +163,6 @@ fn engine() -> VoiceEngine {
     .expect("speaker model");
     let vad = SileroModel::from_bytes(&vad).expect("VAD");
     VoiceEngine::new(vad, CamPlusModel::from_bytes(&speaker).expect("CAM++"))
-}
-
-fn read_flac(path: &PathBuf) -> Vec<i16> {
-    let mut reader = claxon::FlacReader::open(path).expect("FLAC");
-    assert_eq!(
-        reader.streaminfo().sample_rate,
-        16_000,
-        "{}",
-        path.display()
-    );
-    reader
-        .samples()
-        .map(|s| s.expect("sample") as i16)
-        .collect()
-}
-
-/// The samples as the server sees them: PCM16 bytes through the audio input.
-fn through_pcm_input(samples: &[i16]) -> Vec<f32> {
-    let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
-    let mut input = PcmInput::new(16_000).expect("rate");
-    let mut out = Vec::new();
-    input.push(&bytes, &mut out).into_result().expect("decode");
-    out
 }
 
 /// Target and non-target scores of every enrolled template against every probe.
