@@ -42,6 +42,15 @@ test('microphone: the first utterance ends with its audio; the microphone is rel
   await opened.close();
 });
 
+test('pause stops the frames until start resumes them', async () => {
+  const opened = await page();
+  const { atPause, afterWait, listening, resumed } = await opened.evaluate(() => window.pauseAndResume());
+  assert.equal(listening, false);
+  assert.equal(afterWait, atPause, 'no frame while paused');
+  assert.equal(resumed, true);
+  await opened.close();
+});
+
 test('create/destroy 20 times: no stream left in the engine, memory flat, microphones released', async () => {
   const opened = await page();
   const { stats, tracksEnded } = await opened.evaluate(() => window.createAndDestroy(20));

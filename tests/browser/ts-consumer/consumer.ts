@@ -5,6 +5,8 @@ import {
   ENDPOINT_PATHS,
   LocalVoiceSocket,
   REST_PATHS,
+  SpeechSegments,
+  enroll,
   installVoiceServerShim,
   installWebSocketShim,
   matchTemplates,
@@ -12,7 +14,9 @@ import {
   openMicrophone,
   speechSummaryFromSamples,
   supported,
+  type EnrollProgress,
   type MatchResult,
+  type QualityProblem,
   type SpeechEvent,
   type SpeechSummary,
 } from 'voiceport';
@@ -39,7 +43,21 @@ async function main(): Promise<void> {
   const stop = onProgress(({ model, phase }) => console.log(model, phase));
   const mic = await openMicrophone({ chunkMs: 50 });
   const unpipe: () => void = mic.pipeTo(socket);
-  console.log(paths.length, end, match.probability);
+  const detector = new SpeechSegments({
+    redemptionMs: 600,
+    onSpeechEnd: (audio: Float32Array, { start, end: until }: { start: number; end: number }) => console.log(audio.length, start, until),
+    onFrame: (probability: number, isSpeech: boolean) => console.log(probability, isSpeech),
+  });
+  await detector.push(new Float32Array(1600), 16000);
+  await detector.flush();
+  await detector.destroy();
+  const { template, quality } = await enroll({
+    seconds: 8,
+    microphone: mic,
+    onProgress: ({ percent, problems }: EnrollProgress) => console.log(percent, problems),
+  });
+  const problems: QualityProblem[] = quality.problems;
+  console.log(paths.length, end, match.probability, template.length, problems);
   unpipe();
   stop();
   await mic.stop();
