@@ -82,6 +82,21 @@ fn main() {
     for (name, (targets, nontargets)) in [("full halves", &full), ("3 s windows", &short)] {
         report(name, targets, nontargets);
     }
+    let templates: Vec<Vec<f32>> = enrolled.iter().map(|t| t.embedding.clone()).collect();
+    for top in [50, 100, 200] {
+        let full = as_norm_scores(&templates, |j| Some(probes_full[j].clone()), top);
+        report(
+            &format!("full halves, AS-norm (top {top})"),
+            &full.0,
+            &full.1,
+        );
+        let short = as_norm_scores(&templates, |j| probes_3s[j].clone(), top);
+        report(
+            &format!("3 s windows, AS-norm (top {top})"),
+            &short.0,
+            &short.1,
+        );
+    }
     let exact = scores_of(&exact_enrolled, |j| Some(exact_probes[j].clone()));
     report(
         "full halves, exact length (not shipped)",
@@ -185,6 +200,60 @@ fn scores_of(
         let p = probe(j);
         for (i, t) in enrolled.iter().enumerate() {
             let score = p.as_ref().map_or(0.0, |p| f64::from(dot(t, p)));
+            if i == j {
+                targets.push(score)
+            } else {
+                nontargets.push(score)
+            }
+        }
+    }
+    (targets, nontargets)
+}
+
+/// Adaptive symmetric score normalisation (AS-norm): each score set against
+/// the mean and deviation of the `top` highest scores of each side against a
+/// cohort — the other speakers' templates, the two speakers compared left
+/// out. A probe with too little speech scores −10 (rejected).
+fn as_norm_scores(
+    enrolled: &[Vec<f32>],
+    probe: impl Fn(usize) -> Option<Vec<f32>>,
+    top: usize,
+) -> (Vec<f64>, Vec<f64>) {
+    let ranked = |embedding: &[f32]| -> Vec<(f64, usize)> {
+        let mut scores: Vec<(f64, usize)> = enrolled
+            .iter()
+            .enumerate()
+            .map(|(k, cohort)| (f64::from(dot(embedding, cohort)), k))
+            .collect();
+        scores.sort_by(|a, b| b.0.total_cmp(&a.0));
+        scores
+    };
+    let statistics = |ranks: &[(f64, usize)], left_out: [usize; 2]| -> (f64, f64) {
+        let best: Vec<f64> = ranks
+            .iter()
+            .filter(|(_, k)| !left_out.contains(k))
+            .take(top)
+            .map(|(score, _)| *score)
+            .collect();
+        let mean = best.iter().sum::<f64>() / best.len() as f64;
+        let variance = best.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / best.len() as f64;
+        (mean, variance.sqrt().max(1e-6))
+    };
+    let enrolled_ranks: Vec<_> = enrolled.iter().map(|e| ranked(e)).collect();
+    let (mut targets, mut nontargets) = (Vec::new(), Vec::new());
+    for j in 0..enrolled.len() {
+        let p = probe(j);
+        let probe_ranks = p.as_deref().map(ranked);
+        for (i, template) in enrolled.iter().enumerate() {
+            let score = match (&p, &probe_ranks) {
+                (Some(p), Some(ranks)) => {
+                    let raw = f64::from(dot(template, p));
+                    let (me, se) = statistics(&enrolled_ranks[i], [i, j]);
+                    let (mp, sp) = statistics(ranks, [i, j]);
+                    0.5 * ((raw - me) / se + (raw - mp) / sp)
+                }
+                _ => -10.0,
+            };
             if i == j {
                 targets.push(score)
             } else {
