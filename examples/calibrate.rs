@@ -26,7 +26,7 @@ use std::path::PathBuf;
 #[path = "support/speech_files.rs"]
 mod speech_files;
 
-use speech_files::{read_flac, telephone, through_pcm_input};
+use speech_files::{flac_files, read_flac, telephone, through_pcm_input};
 
 use voiceport::protocol::MIN_VERIFY_SPEECH_SECONDS;
 use voiceport::vad::SileroModel;
@@ -38,12 +38,7 @@ fn main() {
             .nth(1)
             .expect("usage: calibrate <flac dir>"),
     );
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("data dir")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "flac"))
-        .collect();
-    files.sort();
+    let files = flac_files(&dir);
     let engine = engine();
     let mut enrolled = Vec::new();
     let mut probes_full = Vec::new();

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 #[path = "support/speech_files.rs"]
 mod speech_files;
 
-use speech_files::{read_flac, telephone, through_pcm_input};
+use speech_files::{flac_files, read_flac, telephone, through_pcm_input};
 use voiceport::vad::{SileroModel, frame_decisions};
 
 /// Levels tried, in dBFS RMS over the whole recording.
@@ -40,12 +40,7 @@ fn main() {
     let floor_db: f64 = std::env::args()
         .nth(3)
         .map_or(50.0, |n| n.parse().expect("dB"));
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("data dir")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "flac"))
-        .collect();
-    files.sort();
+    let mut files = flac_files(&dir);
     files.truncate(count);
     let vad = SileroModel::from_bytes(
         &std::fs::read("models/silero_vad_openvino_16k.onnx").expect("VAD model"),

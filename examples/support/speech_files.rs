@@ -1,9 +1,20 @@
 //! Speech files as clients send them, shared by the calibration and level
 //! examples: FLAC reading, the telephone band, and the audio input.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use voiceport::audio::{AudioInput, PcmInput};
+
+/// The FLAC files of `dir`, sorted by name.
+pub fn flac_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("data dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "flac"))
+        .collect();
+    files.sort();
+    files
+}
 
 /// A 16 kHz FLAC file's samples.
 pub fn read_flac(path: &Path) -> Vec<i16> {
