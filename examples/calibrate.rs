@@ -30,7 +30,10 @@ use speech_files::{flac_files, read_flac, telephone, through_pcm_input};
 
 use voiceport::protocol::MIN_VERIFY_SPEECH_SECONDS;
 use voiceport::vad::SileroModel;
-use voiceport::voice::{CamPlusModel, Fbank, VoiceEngine, VoiceTemplate, dot, normalized};
+use voiceport::voice::{
+    CALIBRATION_OFFSET, CALIBRATION_SLOPE, CamPlusModel, Fbank, VoiceEngine, VoiceTemplate, dot,
+    normalized,
+};
 
 fn main() {
     let dir = PathBuf::from(
@@ -77,6 +80,7 @@ fn main() {
     for (name, (targets, nontargets)) in [("full halves", &full), ("3 s windows", &short)] {
         report(name, targets, nontargets);
     }
+    calibration_per_band("16 kHz: full halves", &full.0, &full.1);
     let templates: Vec<Vec<f32>> = enrolled.iter().map(|t| t.embedding.clone()).collect();
     for top in [50, 100, 200] {
         let full = as_norm_scores(&templates, |j| Some(probes_full[j].clone()), top);
@@ -144,6 +148,7 @@ fn telephone_band(
     let short = scores(&enrolled, |j| probes_3s[j].clone());
     report("8 kHz: full halves", &full.0, &full.1);
     report("8 kHz: 3 s windows", &short.0, &short.1);
+    calibration_per_band("8 kHz: full halves", &full.0, &full.1);
     // 16 kHz templates of the speakers that have one, against 8 kHz halves.
     let pairs: Vec<(Vec<f32>, Vec<f32>)> = cross_enrolled
         .iter()
@@ -153,6 +158,30 @@ fn telephone_band(
     let templates: Vec<Vec<f32>> = pairs.iter().map(|(t, _)| t.clone()).collect();
     let cross = scores_of(&templates, |j| Some(pairs[j].1.clone()));
     report("16 kHz template, 8 kHz full halves", &cross.0, &cross.1);
+    calibration_per_band("16 kHz template, 8 kHz full halves", &cross.0, &cross.1);
+}
+
+/// What `probability` means on a condition: the pairs it accepts (above
+/// one half) with the shipped 16 kHz calibration and with the condition's
+/// own fit.
+fn calibration_per_band(name: &str, targets: &[f64], nontargets: &[f64]) {
+    let (slope, offset) = fit_logistic(targets, nontargets);
+    println!("\n{name}: own calibration slope = {slope:.4}, offset = {offset:.4}");
+    let fits = [
+        ("shipped", CALIBRATION_SLOPE, CALIBRATION_OFFSET),
+        ("own", slope, offset),
+    ];
+    for (label, a, b) in fits {
+        let accepted = |scores: &[f64]| {
+            let p = |s: f64| 1.0 / (1.0 + (-(a * s + b)).exp());
+            scores.iter().filter(|&&s| p(s) > 0.5).count() as f64 / scores.len() as f64
+        };
+        println!(
+            "  {label:>7}: false rejects {:.2} %, false accepts {:.3} % at probability 0.5",
+            100.0 * (1.0 - accepted(targets)),
+            100.0 * accepted(nontargets)
+        );
+    }
 }
 
 /// Unit embedding of a recording's speech at its own length, no planned windows.
