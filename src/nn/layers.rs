@@ -3,6 +3,9 @@
 
 use std::mem::MaybeUninit;
 
+#[cfg(target_arch = "x86_64")]
+use super::direct;
+
 /// The logistic function.
 pub(crate) fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
@@ -256,7 +259,7 @@ impl Axis {
     }
 
     /// Input index of output `out`, tap `tap`, if it falls inside `len`.
-    fn source(&self, out: usize, tap: usize, len: usize) -> Option<usize> {
+    pub(super) fn source(&self, out: usize, tap: usize, len: usize) -> Option<usize> {
         (out * self.stride + tap * self.dilation)
             .checked_sub(self.padding)
             .filter(|&i| i < len)
@@ -330,9 +333,36 @@ pub(crate) struct Conv {
     pub weights: Vec<f32>,
     /// One bias per output channel, or none.
     pub bias: Option<Vec<f32>>,
+    /// The weights laid out for the direct convolution, once first needed.
+    #[cfg(target_arch = "x86_64")]
+    direct: std::sync::OnceLock<Vec<f32>>,
 }
 
 impl Conv {
+    /// A convolution of `outputs × inputs × rows.kernel × columns.kernel` weights.
+    pub fn new(
+        (outputs, inputs): (usize, usize),
+        (rows, columns): (Axis, Axis),
+        weights: Vec<f32>,
+        bias: Option<Vec<f32>>,
+    ) -> Self {
+        assert_eq!(
+            weights.len(),
+            outputs * inputs * rows.kernel * columns.kernel,
+            "weights do not match the shape"
+        );
+        Self {
+            outputs,
+            inputs,
+            rows,
+            columns,
+            weights,
+            bias,
+            #[cfg(target_arch = "x86_64")]
+            direct: std::sync::OnceLock::new(),
+        }
+    }
+
     /// Output height and width for an input of `height × width`.
     pub fn output_size(&self, height: usize, width: usize) -> Option<(usize, usize)> {
         Some((
@@ -353,6 +383,16 @@ impl Conv {
 
     /// Convolves the first `self.inputs` channels of `input`.
     pub fn apply(&self, input: &Activation) -> Activation {
+        #[cfg(target_arch = "x86_64")]
+        if direct::applies_to(self) && direct::available() {
+            let packed = self.direct.get_or_init(|| direct::pack(self));
+            return direct::apply(self, packed, input);
+        }
+        self.apply_unfolded(input)
+    }
+
+    /// [`Self::apply`] as matrix products of the weights and the unfolded input.
+    fn apply_unfolded(&self, input: &Activation) -> Activation {
         assert!(input.channels >= self.inputs, "too few input channels");
         let (height, width) = self
             .output_size(input.height, input.width)
@@ -617,15 +657,23 @@ mod tests {
     }
 
     fn check(rows: Axis, columns: Axis, inputs: usize, height: usize, width: usize) {
-        let outputs = 5;
-        let conv = Conv {
-            outputs,
-            inputs,
-            rows,
-            columns,
-            weights: pseudo_random(outputs * inputs * rows.kernel * columns.kernel, 1),
-            bias: Some(pseudo_random(outputs, 2)),
-        };
+        check_outputs(5, rows, columns, inputs, height, width);
+    }
+
+    fn check_outputs(
+        outputs: usize,
+        rows: Axis,
+        columns: Axis,
+        inputs: usize,
+        height: usize,
+        width: usize,
+    ) {
+        let conv = Conv::new(
+            (outputs, inputs),
+            (rows, columns),
+            pseudo_random(outputs * inputs * rows.kernel * columns.kernel, 1),
+            Some(pseudo_random(outputs, 2)),
+        );
         let input = Activation {
             channels: inputs,
             height,
@@ -722,6 +770,16 @@ mod tests {
             3,
             COLUMNS_PER_PRODUCT,
         );
+    }
+
+    #[test]
+    fn many_channels_and_columns_match_the_definition() {
+        // Several blocks of output channels and of columns, with tails of
+        // each, in the shapes of CAM++'s layers.
+        check_outputs(19, axis(3, 2, 1, 1), axis(3, 1, 1, 1), 3, 10, 101);
+        check_outputs(17, axis(1, 1, 0, 1), axis(3, 1, 2, 2), 9, 1, 150);
+        check_outputs(8, axis(1, 1, 0, 1), axis(1, 1, 0, 1), 33, 1, 48);
+        check_outputs(9, axis(1, 1, 0, 1), axis(1, 1, 0, 1), 4, 1, 17);
     }
 
     #[test]

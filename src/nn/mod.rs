@@ -2,6 +2,7 @@
 //! instead of run by a general graph runtime: layers over plain `f32` buffers
 //! and the reading of their parameters from the ONNX protobuf.
 
+mod direct;
 pub(crate) mod layers;
 pub(crate) mod lstm;
 pub(crate) mod onnx;

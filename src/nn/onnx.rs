@@ -179,14 +179,12 @@ impl OnnxParameters {
                 "{name}: geometry {geometry:?} out of range"
             )));
         }
-        Ok(Conv {
-            outputs,
-            inputs,
-            rows: axis(0),
-            columns: axis(1),
+        Ok(Conv::new(
+            (outputs, inputs),
+            (axis(0), axis(1)),
             weights,
             bias,
-        })
+        ))
     }
 
     /// The kernel length of the pooling node `name`.

@@ -340,14 +340,8 @@ mod tests {
 
     fn conv(inputs: usize, outputs: usize, rows: Axis, columns: Axis) -> Conv {
         let len = outputs * inputs * rows.kernel * columns.kernel;
-        Conv {
-            outputs,
-            inputs,
-            rows,
-            columns,
-            weights: (0..len).map(|i| (i as f32 * 0.37).sin() * 0.1).collect(),
-            bias: None,
-        }
+        let weights = (0..len).map(|i| (i as f32 * 0.37).sin() * 0.1).collect();
+        Conv::new((outputs, inputs), (rows, columns), weights, None)
     }
 
     fn identity_norm(channels: usize) -> BatchNorm {

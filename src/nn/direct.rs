@@ -1,0 +1,221 @@
+//! Direct convolution on x86-64 CPUs with AVX-512: no unfolded (im2col)
+//! input and no packing of the input per call.
+//!
+//! An output row of 8 channels × up to 48 columns is summed in 24 vector
+//! registers, tap after tap (input channel, kernel row, kernel column): each
+//! tap loads the columns it reads straight from the (zero-padded) input and
+//! multiplies them by the 8 channels' weights, which are laid out once per
+//! convolution so that a tap's weights are adjacent. It applies to
+//! convolutions whose columns (time) step by 1, at any dilation — every
+//! convolution of CAM++ but its strided TDNN layer.
+
+#![cfg(target_arch = "x86_64")]
+
+use std::arch::x86_64::{
+    __m512, __mmask16, _mm512_fmadd_ps, _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps,
+    _mm512_set1_ps,
+};
+use std::borrow::Cow;
+
+use super::layers::{Activation, Conv};
+
+/// Output channels summed together (one register each per column vector).
+const CHANNELS: usize = 8;
+/// Columns in one vector.
+const LANES: usize = 16;
+/// Column vectors summed together.
+const VECTORS: usize = 3;
+
+/// Whether this CPU runs the direct convolution.
+pub(crate) fn available() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
+}
+
+/// Whether `conv` can be computed directly: its columns step by 1.
+pub(crate) fn applies_to(conv: &Conv) -> bool {
+    conv.columns.stride == 1
+}
+
+/// The weights of `conv` laid out for [`apply`]: for each block of
+/// [`CHANNELS`] output channels, for each tap, the block's weights (zeros
+/// beyond the last channel).
+pub(crate) fn pack(conv: &Conv) -> Vec<f32> {
+    let taps = conv.weights.len() / conv.outputs;
+    let blocks = conv.outputs.div_ceil(CHANNELS);
+    let mut packed = vec![0.0; blocks * taps * CHANNELS];
+    for (o, filter) in conv.weights.chunks_exact(taps).enumerate() {
+        let block = &mut packed[o / CHANNELS * taps * CHANNELS..][..taps * CHANNELS];
+        for (tap, weight) in filter.iter().enumerate() {
+            block[tap * CHANNELS + o % CHANNELS] = *weight;
+        }
+    }
+    packed
+}
+
+/// One tap of one output row: where its input row starts (in the padded
+/// input) and which weight of each filter it multiplies.
+#[derive(Clone, Copy)]
+struct Tap {
+    offset: usize,
+    weight: usize,
+}
+
+/// Convolves the first `conv.inputs` channels of `input` with `packed`
+/// (= [`pack`]`(conv)`). The CPU must have AVX-512 ([`available`]) and
+/// `conv` must be [`applies_to`].
+pub(crate) fn apply(conv: &Conv, packed: &[f32], input: &Activation) -> Activation {
+    assert!(available() && applies_to(conv), "direct convolution used where it does not apply");
+    assert!(input.channels >= conv.inputs, "too few input channels");
+    let (height, width) = conv
+        .output_size(input.height, input.width)
+        .expect("input smaller than the kernel");
+    let (kh, kw) = (conv.rows.kernel, conv.columns.kernel);
+    let taps_per_filter = conv.inputs * kh * kw;
+    assert_eq!(packed.len(), conv.outputs.div_ceil(CHANNELS) * taps_per_filter * CHANNELS);
+    let padded = padded_columns(input, conv.inputs, conv.columns.padding);
+    let padded_width = input.width + 2 * conv.columns.padding;
+    let mut output = Activation::zeros(conv.outputs, height, width);
+    let plane = height * width;
+    let mut taps = Vec::with_capacity(taps_per_filter);
+    for r in 0..height {
+        taps.clear();
+        for i in 0..conv.inputs {
+            for kr in 0..kh {
+                let Some(source_row) = conv.rows.source(r, kr, input.height) else {
+                    continue;
+                };
+                let row_start = (i * input.height + source_row) * padded_width;
+                taps.extend((0..kw).map(|kc| Tap {
+                    offset: row_start + kc * conv.columns.dilation,
+                    weight: (i * kh + kr) * kw + kc,
+                }));
+            }
+        }
+        for (block, weights) in packed.chunks_exact(taps_per_filter * CHANNELS).enumerate() {
+            let first = block * CHANNELS;
+            let channels = (conv.outputs - first).min(CHANNELS);
+            let mut start = [0.0; CHANNELS];
+            if let Some(bias) = &conv.bias {
+                start[..channels].copy_from_slice(&bias[first..first + channels]);
+            }
+            let rows = Rows {
+                weights,
+                taps: &taps,
+                input: &padded,
+                start,
+            };
+            let out = &mut output.values[first * plane..];
+            let block_width = LANES * VECTORS;
+            for column in (0..width).step_by(block_width) {
+                let columns = (width - column).min(block_width);
+                let at = Place {
+                    column,
+                    columns,
+                    channels,
+                    output_offset: r * width + column,
+                    plane,
+                };
+                // SAFETY: AVX-512 was checked above; `Rows::sum` stays inside
+                // its slices (see there).
+                unsafe {
+                    match columns.div_ceil(LANES) {
+                        1 => rows.sum::<1>(at, out),
+                        2 => rows.sum::<2>(at, out),
+                        _ => rows.sum::<VECTORS>(at, out),
+                    }
+                }
+            }
+        }
+    }
+    output
+}
+
+/// The first `channels` channels of `input` with `padding` zeros on both
+/// sides of every row (borrowed as they are when there is no padding).
+fn padded_columns(input: &Activation, channels: usize, padding: usize) -> Cow<'_, [f32]> {
+    let used = &input.values[..channels * input.plane()];
+    if padding == 0 {
+        return Cow::Borrowed(used);
+    }
+    let padded_width = input.width + 2 * padding;
+    let mut padded = vec![0.0; channels * input.height * padded_width];
+    for (row, source) in padded
+        .chunks_exact_mut(padded_width)
+        .zip(used.chunks_exact(input.width))
+    {
+        row[padding..padding + input.width].copy_from_slice(source);
+    }
+    Cow::Owned(padded)
+}
+
+/// What one block of output channels sums for one output row.
+struct Rows<'a> {
+    /// The block's packed weights (taps × [`CHANNELS`]).
+    weights: &'a [f32],
+    /// The row's taps.
+    taps: &'a [Tap],
+    /// The padded input.
+    input: &'a [f32],
+    /// Each channel's bias (0 without).
+    start: [f32; CHANNELS],
+}
+
+/// Where one block of sums goes.
+#[derive(Clone, Copy)]
+struct Place {
+    /// First output column.
+    column: usize,
+    /// Output columns summed (at most `VECTORS × LANES`).
+    columns: usize,
+    /// Output channels of the block that exist (at most [`CHANNELS`]).
+    channels: usize,
+    /// Index of the first value in the block's first channel.
+    output_offset: usize,
+    /// Values per output channel.
+    plane: usize,
+}
+
+impl Rows<'_> {
+    /// Sums `at.columns` (≤ `N × LANES`) output columns of the block's
+    /// channels over every tap and stores them in `out` (the output from
+    /// the block's first channel on).
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F. (Loads and stores are checked against
+    /// their slices; lanes past `at.columns` are masked, so never touched.)
+    #[target_feature(enable = "avx512f")]
+    unsafe fn sum<const N: usize>(&self, at: Place, out: &mut [f32]) {
+        let masks: [__mmask16; N] = std::array::from_fn(|v| {
+            let lanes = at.columns.saturating_sub(v * LANES).min(LANES);
+            ((1u32 << lanes) - 1) as __mmask16
+        });
+        let mut sums: [[__m512; N]; CHANNELS] =
+            self.start.map(|bias| [_mm512_set1_ps(bias); N]);
+        let last_input = self.input.len();
+        for tap in self.taps {
+            let first = tap.offset + at.column;
+            assert!(first + at.columns <= last_input);
+            let source = self.input[first..].as_ptr();
+            // SAFETY: lanes up to `at.columns` are inside the input (just
+            // checked); masked lanes are not read.
+            let x: [__m512; N] = std::array::from_fn(|v| unsafe {
+                _mm512_maskz_loadu_ps(masks[v], source.add(v * LANES))
+            });
+            let weights = &self.weights[tap.weight * CHANNELS..][..CHANNELS];
+            for (channel, weight) in sums.iter_mut().zip(weights) {
+                let weight = _mm512_set1_ps(*weight);
+                for (sum, x) in channel.iter_mut().zip(&x) {
+                    *sum = _mm512_fmadd_ps(weight, *x, *sum);
+                }
+            }
+        }
+        for (channel, sums) in sums.iter().enumerate().take(at.channels) {
+            let first = channel * at.plane + at.output_offset;
+            let target = out[first..first + at.columns].as_mut_ptr();
+            for (v, sum) in sums.iter().enumerate() {
+                // SAFETY: the lanes stored are inside the slice just taken.
+                unsafe { _mm512_mask_storeu_ps(target.add(v * LANES), masks[v], *sum) };
+            }
+        }
+    }
+}
