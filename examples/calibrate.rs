@@ -6,9 +6,9 @@
 //!
 //! Each file is cut into two halves. Same-speaker pairs: the two halves of
 //! one file; different-speaker pairs: halves of different files. Conditions:
-//! "full" (each half enrolled as a template) and "3 s" (a 3 s window from the
-//! middle of the second half scored as the verify stream does, against the
-//! template of the first half). The logistic fit uses the full condition
+//! "full" (each half enrolled as a template) and "3 s" (the second half
+//! streamed through a verify stream up to a 3 s window past its middle, that
+//! window's embedding against the template of the first half). The logistic fit uses the full condition
 //! with both classes weighted equally (a 50 % prior).
 //!
 //! The telephone band: every file low-passed under 3.6 kHz and sent as an
@@ -28,7 +28,7 @@ mod speech_files;
 
 use speech_files::{flac_files, read_flac, telephone, through_pcm_input};
 
-use voiceport::protocol::MIN_VERIFY_SPEECH_SECONDS;
+use voiceport::protocol::{MIN_VERIFY_SPEECH_SECONDS, VERIFY_HOP_SECONDS, VerifyStream};
 use voiceport::vad::SileroModel;
 use voiceport::voice::{
     CALIBRATION_OFFSET, CALIBRATION_SLOPE, CamPlusModel, Fbank, VoiceEngine, VoiceTemplate, dot,
@@ -57,7 +57,7 @@ fn main() {
             eprintln!("skipped {}: not enough speech", path.display());
             continue;
         };
-        let probe = window_probe(&engine, b);
+        let probe = window_probe(&engine, &ta, b);
         let (exact_a, exact_b) = (
             exact_length_embedding(&engine, a),
             exact_length_embedding(&engine, b),
@@ -74,10 +74,15 @@ fn main() {
     let n = enrolled.len();
     println!("speakers: {n}");
     let full = scores(&enrolled, |j| Some(probes_full[j].clone()));
-    let short = scores(&enrolled, |j| probes_3s[j].clone());
+    let short = scores(&enrolled, |j| probes_3s[j].streamed.clone());
+    let whole = scores(&enrolled, |j| probes_3s[j].whole.clone());
     let (slope, offset) = fit_logistic(&full.0, &full.1);
     println!("\ncalibration: slope = {slope:.4}, offset = {offset:.4}");
-    for (name, (targets, nontargets)) in [("full halves", &full), ("3 s windows", &short)] {
+    for (name, (targets, nontargets)) in [
+        ("full halves", &full),
+        ("3 s windows", &short),
+        ("3 s windows, embedded whole (before)", &whole),
+    ] {
         report(name, targets, nontargets);
     }
     calibration_per_band("16 kHz: full halves", &full.0, &full.1);
@@ -89,7 +94,7 @@ fn main() {
             &full.0,
             &full.1,
         );
-        let short = as_norm_scores(&templates, |j| probes_3s[j].clone(), top);
+        let short = as_norm_scores(&templates, |j| probes_3s[j].streamed.clone(), top);
         report(
             &format!("3 s windows, AS-norm (top {top})"),
             &short.0,
@@ -111,14 +116,40 @@ fn main() {
     );
 }
 
-/// The embedding of a 3 s window from the middle of `half`, scored as the
-/// verify stream does (`None`: too little speech in it).
-fn window_probe(engine: &VoiceEngine, half: &[f32]) -> Option<Vec<f32>> {
-    let mid = half.len() / 2;
-    let window = &half[mid.saturating_sub(24_000)..(mid + 24_000).min(half.len())];
-    let speech = engine.speech_of(window).expect("VAD");
-    (speech.len() as f64 >= MIN_VERIFY_SPEECH_SECONDS * 16_000.0)
-        .then(|| engine.embed_speech(&speech).expect("embedding"))
+/// The embedding of the verify stream's 3 s window that ends nearest 1.5 s
+/// after the middle of `half`: `half` streamed up to there in 100 ms
+/// messages through a real verify stream, as a 16 kHz client sends it
+/// (`None`: too little speech in that window), and the same window's speech
+/// embedded whole. A half shorter than 3 s is followed by silence, so that
+/// its window holds all of it.
+fn window_probe(engine: &VoiceEngine, template: &VoiceTemplate, half: &[f32]) -> WindowProbe {
+    const WINDOW: usize = 48_000;
+    let hop = (VERIFY_HOP_SECONDS * 16_000.0) as usize;
+    let mut audio = half.to_vec();
+    audio.resize(audio.len().max(WINDOW), 0.0);
+    let end = ((audio.len() / 2 + WINDOW / 2).max(WINDOW) / hop * hop).min(audio.len() / hop * hop);
+    let mut stream = VerifyStream::new(engine.clone(), template.clone(), 16_000, 3.0, 3.0);
+    let mut unbounded = f64::INFINITY;
+    for message in audio[..end].chunks(1_600) {
+        let samples = message.len() as u64;
+        stream
+            .push(message, samples, &mut unbounded)
+            .expect("verify stream");
+    }
+    let whole = engine.speech_of(&audio[end - WINDOW..end]).expect("VAD");
+    let whole = (whole.len() as f64 >= MIN_VERIFY_SPEECH_SECONDS * 16_000.0)
+        .then(|| engine.embed_speech(&whole).expect("embedding"));
+    WindowProbe {
+        streamed: stream.newest_embedding().map(<[f32]>::to_vec),
+        whole,
+    }
+}
+
+/// A 3 s window's embedding as the verify stream makes it (its parts'
+/// statistics pooled) and embedded whole (as the stream did before).
+struct WindowProbe {
+    streamed: Option<Vec<f32>>,
+    whole: Option<Vec<f32>>,
 }
 
 /// The same speakers as 8 kHz (telephone-band) clients: both halves at
@@ -140,7 +171,7 @@ fn telephone_band(
             continue;
         };
         cross_enrolled.push(enrolled16.get(path).cloned());
-        probes_3s.push(window_probe(engine, b));
+        probes_3s.push(window_probe(engine, &ta, b).streamed);
         probes_full.push(tb.embedding);
         enrolled.push(ta);
     }

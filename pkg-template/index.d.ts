@@ -203,6 +203,11 @@ export declare class SpeechSegments {
 /** A WAV file's samples as PCM16 at its own rate (channels averaged). */
 export declare function decodeWav(wav: Blob | ArrayBuffer | ArrayBufferView): Promise<{ sampleRate: number; pcm16: ArrayBuffer }>;
 
-/** What the engine holds: open connections and segment streams, wasm memory in bytes. */
-export declare function engineStats(): Promise<{ connections: number; segmentStreams: number; enrollments: number; wasmBytes: number }>;
+/**
+ * What the engine holds (open connections, segment streams, enrollments, wasm memory in
+ * bytes) and how busy it is: milliseconds spent answering stream messages since its
+ * worker started, and the worker's age in milliseconds (their ratio over an interval
+ * is the share of real time the engine is busy).
+ */
+export declare function engineStats(): Promise<{ busyMs: number; uptimeMs: number; connections: number; segmentStreams: number; enrollments: number; wasmBytes: number }>;
 

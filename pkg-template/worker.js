@@ -183,11 +183,16 @@ function attachModels(id, connection) {
   return connection.attached;
 }
 
+/** Milliseconds this worker has spent answering stream messages. */
+let busyMs = 0;
+
 function reply(id, connection, message) {
   const { session } = connection;
+  const started = performance.now();
   const data = guarded(() =>
     message.type === 'text' ? session.onText(message.data) : session.onBinary(new Uint8Array(message.data)),
   );
+  busyMs += performance.now() - started;
   post({ type: 'message', id, data, size: message.size, lastError: data === '500' ? session.lastError : undefined });
   // Parameters complete: audio comes next, so start reading the models now.
   if (message.type === 'text' && session.isReady) attachModels(id, connection).catch(() => {});
@@ -319,6 +324,8 @@ const CALLS = {
     }
   },
   engineStats: async () => ({
+    busyMs,
+    uptimeMs: performance.now(),
     connections: connections.size,
     segmentStreams: segmentStreams.size,
     enrollments: enrollments.size,

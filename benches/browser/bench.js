@@ -6,7 +6,7 @@
 //   (512 samples + 64 of context, state carried, `sr` = 16000);
 // - the package's cold start to the first "200" and to the speaker model.
 import init, { Engine, WasmSession } from '/pkg/voiceport.js';
-import { LocalVoiceSocket, onProgress, preload } from '/pkg/index.js';
+import { LocalVoiceSocket, createTemplateFromSamples, engineStats, onProgress, preload } from '/pkg/index.js';
 import * as ort from '/ort/ort.wasm.min.mjs';
 
 const bytes = async (url) => new Uint8Array(await (await fetch(url)).arrayBuffer());
@@ -174,6 +174,45 @@ async function coldStart() {
   return { firstReply: first.data, first200Ms: first.ms, firstAudioReplyMs: audio.ms, speakerReadyMs, phases };
 }
 
+/**
+ * The share of real time a verify stream (3 s window, a result every 0.5 s)
+ * keeps the package's worker busy: `seconds` of speech sent in real time,
+ * 100 ms messages every 100 ms, busy time read inside the worker.
+ */
+async function verifyWorkerLoad(seconds = 12) {
+  const pcm = await wavPcm('/data/librivox/librivox_concat_gaps.wav');
+  const samples = new Int16Array(pcm.buffer, pcm.byteOffset, pcm.byteLength / 2);
+  const enroll = samples.slice(14 * 16000);
+  const probe = Int16Array.from({ length: seconds * 16000 }, (_, i) => samples[i % (14 * 16000)]);
+  const template = await createTemplateFromSamples(enroll, 16000);
+  const socket = new LocalVoiceSocket('voiceport://local/voice_verify_stream');
+  const replies = [];
+  socket.onmessage = ({ data }) => replies.push(data);
+  await new Promise((opened) => (socket.onopen = opened));
+  for (const param of [template, '16000', '3']) socket.send(param);
+  const until = async (count) => {
+    while (replies.length < count) await new Promise((r) => setTimeout(r, 5));
+  };
+  await until(3);
+  const before = await engineStats();
+  const start = performance.now();
+  const messages = seconds * 10;
+  for (let i = 0; i < messages; i++) {
+    socket.send(probe.slice(i * 1600, (i + 1) * 1600));
+    const next = start + (i + 1) * 100;
+    await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
+  }
+  await until(3 + messages);
+  const after = await engineStats();
+  socket.close();
+  const results = replies.slice(3).flatMap((reply) => JSON.parse(reply));
+  return {
+    busyShare: (after.busyMs - before.busyMs) / (after.uptimeMs - before.uptimeMs),
+    msPerSecond: (after.busyMs - before.busyMs) / seconds,
+    results: results.length,
+  };
+}
+
 window.runEngines = async () => {
   const pcm = await wavPcm('/data/librivox/librivox_concat_gaps.wav');
   const { engine, ...voiceport } = await voiceportEngine(pcm);
@@ -181,5 +220,6 @@ window.runEngines = async () => {
   return { voiceport: { ...voiceport, vadUsPerFrame: vad.voiceport }, onnxruntimeWeb: { vadUsPerFrame: vad.onnxruntimeWeb } };
 };
 window.runColdStart = coldStart;
+window.runVerifyLoad = verifyWorkerLoad;
 window.ready = true;
 document.getElementById('out').textContent = 'ready';

@@ -40,6 +40,7 @@ try {
   const page = await openPage(browser, server.url, '/bench/bench.html');
   await page.waitForFunction(() => window.ready);
   const engines = await page.evaluate(() => window.runEngines());
+  const verify = await page.evaluate(() => window.runVerifyLoad());
   // The first cold start fills the Cache API and the HTTP cache; later ones measure a
   // returning visitor (Chromium may keep the compiled wasm from the second load on).
   const context = await browser.newContext();
@@ -69,6 +70,7 @@ try {
     ['  CAM++ pipeline, ms per second of audio', (v.templateMs / v.seconds).toFixed(1), '', ''],
     ['template of 3 s, ms', v.template3sMs.toFixed(0), '', ''],
     ['speaker model load (in-page), ms', v.speakerLoadMs.toFixed(0), '', ''],
+    [`verify stream in the package's worker, real time: busy share (ms per second; ${verify.results} results)`, `${(100 * verify.busyShare).toFixed(1)} % (${verify.msPerSecond.toFixed(1)})`, '', ''],
     ...opusRows(v.opus),
     ['cold start to first "200", first visit, ms', firstVisit.first200Ms.toFixed(0), '', ''],
     [`cold start to first "200", returning visit (models cached), median (range) of ${RETURNING_VISITS}, ms`, spread('first200Ms'), '', ''],

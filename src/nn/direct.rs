@@ -64,14 +64,20 @@ struct Tap {
 /// (= [`pack`]`(conv)`). The CPU must have AVX-512 ([`available`]) and
 /// `conv` must be [`applies_to`].
 pub(crate) fn apply(conv: &Conv, packed: &[f32], input: &Activation) -> Activation {
-    assert!(available() && applies_to(conv), "direct convolution used where it does not apply");
+    assert!(
+        available() && applies_to(conv),
+        "direct convolution used where it does not apply"
+    );
     assert!(input.channels >= conv.inputs, "too few input channels");
     let (height, width) = conv
         .output_size(input.height, input.width)
         .expect("input smaller than the kernel");
     let (kh, kw) = (conv.rows.kernel, conv.columns.kernel);
     let taps_per_filter = conv.inputs * kh * kw;
-    assert_eq!(packed.len(), conv.outputs.div_ceil(CHANNELS) * taps_per_filter * CHANNELS);
+    assert_eq!(
+        packed.len(),
+        conv.outputs.div_ceil(CHANNELS) * taps_per_filter * CHANNELS
+    );
     let padded = padded_columns(input, conv.inputs, conv.columns.padding);
     let padded_width = input.width + 2 * conv.columns.padding;
     let mut output = Activation::zeros(conv.outputs, height, width);
@@ -189,8 +195,7 @@ impl Rows<'_> {
             let lanes = at.columns.saturating_sub(v * LANES).min(LANES);
             ((1u32 << lanes) - 1) as __mmask16
         });
-        let mut sums: [[__m512; N]; CHANNELS] =
-            self.start.map(|bias| [_mm512_set1_ps(bias); N]);
+        let mut sums: [[__m512; N]; CHANNELS] = self.start.map(|bias| [_mm512_set1_ps(bias); N]);
         let last_input = self.input.len();
         for tap in self.taps {
             let first = tap.offset + at.column;

@@ -168,6 +168,9 @@ impl Session {
             .push_part(&bytes[progress.offset..end], &mut running.audio);
         progress.offset = end;
         progress.error = progress.error.take().or(decoded.error);
+        if end == bytes.len() {
+            running.processor.last_slice_next();
+        }
         // What could be decoded is used even when part of the message failed.
         let fed = running
             .processor
@@ -214,7 +217,7 @@ impl Session {
                     .ok_or(ProtocolError::ModelNotLoaded("speaker"))?;
                 let stream =
                     VerifyStream::new(engine, *template, rate, window_seconds, context_seconds);
-                Box::new(VerifyProcessor::new(stream, rate, window_seconds))
+                Box::new(VerifyProcessor::new(stream, rate))
             }
         };
         Ok(Running {

@@ -20,6 +20,10 @@ pub trait StreamProcessor: Send {
     /// The reply to the message fed since the previous reply.
     fn reply(&mut self) -> String;
 
+    /// Says that the next [`Self::feed`] brings the message's last slice
+    /// (work that only the newest audio deserves is kept for it).
+    fn last_slice_next(&mut self) {}
+
     /// Gives back memory that grew for the last message beyond what the
     /// stream keeps between messages.
     fn shrink_buffers(&mut self) {}
@@ -207,7 +211,8 @@ pub struct VerifyProcessor {
     budget: f64,
     skipped: u64,
     pace: Pace,
-    window_seconds: f64,
+    /// Whether the slice fed next is the message's last.
+    last_slice: bool,
     /// Client samples after which a stream without results is starved.
     starved_after: u64,
     /// Client samples since the stream's last result.
@@ -215,29 +220,36 @@ pub struct VerifyProcessor {
 }
 
 impl VerifyProcessor {
-    /// Wraps a verify stream of `window_seconds` windows at `client_rate`.
-    pub fn new(stream: VerifyStream, client_rate: u32, window_seconds: f64) -> Self {
+    /// Wraps a verify stream of a client at `client_rate`.
+    pub fn new(stream: VerifyStream, client_rate: u32) -> Self {
         Self {
             stream,
             results: Vec::new(),
             budget: MAX_VERIFIED_SECONDS_PER_MESSAGE,
             skipped: 0,
             pace: Pace::OnTime,
-            window_seconds,
+            last_slice: false,
             starved_after: (STARVED_AFTER_SECONDS * f64::from(client_rate)) as u64,
             since_result: 0,
         }
     }
 
-    /// What this part of the message may spend on embeddings, by its pace.
+    /// What this part of the message may spend on embeddings, by its pace;
+    /// a slice before the last leaves what the newest result may cost.
     fn allowance(&self) -> f64 {
-        match self.pace {
+        let reserve = if self.last_slice {
+            0.0
+        } else {
+            self.stream.result_cost_bound()
+        };
+        let allowance = match self.pace {
             Pace::OnTime => self.budget,
             Pace::Late if self.since_result >= self.starved_after => {
-                self.budget.min(self.window_seconds)
+                self.budget.min(self.stream.result_cost_bound())
             }
             Pace::Late | Pace::VeryLate => 0.0,
-        }
+        };
+        (allowance - reserve).max(0.0)
     }
 }
 
@@ -266,6 +278,7 @@ impl StreamProcessor for VerifyProcessor {
             );
         }
         self.budget = MAX_VERIFIED_SECONDS_PER_MESSAGE;
+        self.last_slice = false;
         self.skipped = 0;
         self.pace = Pace::OnTime;
         to_json(&std::mem::take(&mut self.results))
@@ -273,6 +286,10 @@ impl StreamProcessor for VerifyProcessor {
 
     fn shrink_buffers(&mut self) {
         self.stream.shrink_buffers();
+    }
+
+    fn last_slice_next(&mut self) {
+        self.last_slice = true;
     }
 
     fn set_pace(&mut self, pace: Pace) {

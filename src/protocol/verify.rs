@@ -1,11 +1,18 @@
 //! Continuous verification: the speech of the last `window` seconds against
 //! an enrolled template, every 0.5 s of audio.
+//!
+//! Each result runs the speaker network over the speech that arrived since
+//! the last one only (with [`VERIFY_CONTEXT_SECONDS`] of the speech before it
+//! as context) and keeps the frame statistics of that part; a window's
+//! embedding pools the parts it covers. A result costs its new speech, not
+//! its whole window, and a result skipped (too little budget) leaves its
+//! speech to the next one, which embeds everything its window has not had.
 
 use std::collections::VecDeque;
 
 use super::messages::{AudioInterval, VerifyStreamResult};
 use crate::vad::{API_FRAME_SAMPLES, VadStream};
-use crate::voice::{MatchResult, VoiceEngine, VoiceError, VoiceTemplate, dot};
+use crate::voice::{FrameStatistics, MatchResult, VoiceEngine, VoiceError, VoiceTemplate, dot};
 
 /// Audio between two results, in seconds.
 pub const VERIFY_HOP_SECONDS: f64 = 0.5;
@@ -13,6 +20,10 @@ pub const VERIFY_HOP_SECONDS: f64 = 0.5;
 pub const MAX_VERIFY_SECONDS: f64 = 60.0;
 /// Least speech in a window to judge it; less gives probability 0 and score 0.
 pub const MIN_VERIFY_SPEECH_SECONDS: f64 = 1.0;
+/// Speech before a part that the network hears with it, in seconds.
+pub const VERIFY_CONTEXT_SECONDS: f64 = 1.0;
+/// Least new speech worth a part of its own, in seconds.
+const MIN_PART_SECONDS: f64 = 0.1;
 
 const ENGINE_RATE: f64 = 16_000.0;
 
@@ -23,6 +34,13 @@ pub struct Scored {
     pub results: Vec<VerifyStreamResult>,
     /// Results due but not scored for want of budget.
     pub skipped: u64,
+}
+
+/// The statistics of the speech of VAD frames up to `end_frame` (exclusive)
+/// not in an earlier part.
+struct Part {
+    end_frame: u64,
+    statistics: FrameStatistics,
 }
 
 /// A verify stream over 16 kHz audio, reporting in the client's timeline.
@@ -42,6 +60,12 @@ pub struct VerifyStream {
     client_samples: u64,
     next_result: u64,
     new_frames: Vec<bool>,
+    /// The speech embedded so far, oldest first.
+    parts: VecDeque<Part>,
+    /// The unit embedding of the newest window scored.
+    newest_embedding: Option<Vec<f32>>,
+    /// First frame whose speech is in no part yet.
+    embedded_frames: u64,
 }
 
 impl VerifyStream {
@@ -55,7 +79,8 @@ impl VerifyStream {
         context_seconds: f64,
     ) -> Self {
         let vad = VadStream::new(engine.vad());
-        let keep = (context_seconds.max(window_seconds) * ENGINE_RATE).ceil() as usize;
+        let history = context_seconds.max(window_seconds) + VERIFY_CONTEXT_SECONDS;
+        let keep = (history * ENGINE_RATE).ceil() as usize;
         Self {
             engine,
             template,
@@ -70,43 +95,63 @@ impl VerifyStream {
             client_samples: 0,
             next_result: 0,
             new_frames: Vec::new(),
+            parts: VecDeque::new(),
+            newest_embedding: None,
+            embedded_frames: 0,
         }
+    }
+
+    /// The most one result can cost (seconds of speech run through the
+    /// network): a window none of whose speech was embedded yet (in whole
+    /// frames, the first of which may start before it), and its context.
+    pub fn result_cost_bound(&self) -> f64 {
+        let frame = API_FRAME_SAMPLES as f64 / ENGINE_RATE;
+        self.window_seconds + frame + VERIFY_CONTEXT_SECONDS
     }
 
     /// Takes 16 kHz audio, which held `client_samples` samples at the client
     /// rate; returns every result now due.
     ///
-    /// Scoring a window costs its length in seconds from `budget`, newest
-    /// window first; a window that needs scoring when the budget cannot pay
-    /// for it is skipped (and counted), so the work one call may cause is
-    /// bounded by the budget. Windows with too little speech cost nothing.
-    /// Results come in time order.
+    /// A result costs the seconds of speech it runs through the network
+    /// (see the module), paid from `budget`; the newest result due is paid
+    /// for first: older ones are scored, in time order, only while what is
+    /// left still covers [`Self::result_cost_bound`], and skipped (counted)
+    /// otherwise, so the work one call may cause is bounded by the budget.
+    /// Windows with too little speech cost nothing. Results come in time
+    /// order and do not depend on how the audio was split into calls.
     pub fn push(
         &mut self,
         audio: &[f32],
         client_samples: u64,
         budget: &mut f64,
     ) -> Result<Scored, VoiceError> {
-        self.history.extend(audio);
-        self.new_frames.clear();
-        self.vad.push(audio, &mut self.new_frames);
-        self.frames.extend(&self.new_frames);
-        self.client_samples += client_samples;
+        let total = self.client_samples + client_samples;
         let mut due = Vec::new();
-        while let Some(end) = self.due_end(self.next_result) {
+        while let Some(end) = self.due_end(self.next_result, total) {
             self.next_result += 1;
             due.push(end);
         }
-        // The newest windows are paid for first: when the budget runs out,
-        // the stale ones are skipped, never the latest.
         let mut scored = Scored::default();
-        for &end in due.iter().rev() {
-            match self.result_ending_at(end, budget)? {
+        let mut rest = audio;
+        for (i, &end) in due.iter().enumerate() {
+            // Each result sees the audio up to its own end: what it embeds
+            // does not depend on how much more the call brought.
+            let needed = self.to_engine(end).saturating_sub(self.audio_end());
+            let (now, later) = rest.split_at((needed as usize).min(rest.len()));
+            self.hear(now);
+            rest = later;
+            let reserve = if i + 1 == due.len() {
+                0.0
+            } else {
+                self.result_cost_bound()
+            };
+            match self.result_ending_at(end, budget, reserve)? {
                 Some(result) => scored.results.push(result),
                 None => scored.skipped += 1,
             }
         }
-        scored.results.reverse();
+        self.hear(rest);
+        self.client_samples = total;
         self.trim();
         Ok(scored)
     }
@@ -120,39 +165,75 @@ impl VerifyStream {
         self.new_frames.shrink_to(frames);
     }
 
+    /// The unit speaker embedding of the newest result's window (to compare
+    /// with other templates than the stream's); `None` if that window had too
+    /// little speech or was skipped.
+    pub fn newest_embedding(&self) -> Option<&[f32]> {
+        self.newest_embedding.as_deref()
+    }
+
     /// Bytes of audio and frames held now (bounded by the context length).
     pub fn held_samples(&self) -> usize {
         self.history.len()
     }
 
-    /// Client sample at which result `k` ends, if that much audio has arrived.
-    fn due_end(&self, k: u64) -> Option<u64> {
+    /// Adds 16 kHz audio to the history and its decided frames.
+    fn hear(&mut self, audio: &[f32]) {
+        self.history.extend(audio);
+        self.new_frames.clear();
+        self.vad.push(audio, &mut self.new_frames);
+        self.frames.extend(&self.new_frames);
+    }
+
+    /// Absolute 16 kHz sample after the last one heard.
+    fn audio_end(&self) -> u64 {
+        self.history_start + self.history.len() as u64
+    }
+
+    /// The 16 kHz sample at client sample `client`.
+    fn to_engine(&self, client: u64) -> u64 {
+        (client as f64 * ENGINE_RATE / f64::from(self.client_rate)).round() as u64
+    }
+
+    /// Client sample at which result `k` ends, if `total` client samples reach it.
+    fn due_end(&self, k: u64, total: u64) -> Option<u64> {
         let seconds = self.window_seconds + VERIFY_HOP_SECONDS * k as f64;
         let end = (seconds * f64::from(self.client_rate)).round() as u64;
-        (end <= self.client_samples).then_some(end)
+        (end <= total).then_some(end)
     }
 
     /// The result of the window ending at client sample `end`, or `None` if
-    /// it needs scoring and `budget` (seconds) cannot pay for it.
+    /// it needs new speech embedded and `budget` (seconds) less `reserve`
+    /// cannot pay for it.
     fn result_ending_at(
-        &self,
+        &mut self,
         end: u64,
         budget: &mut f64,
+        reserve: f64,
     ) -> Result<Option<VerifyStreamResult>, VoiceError> {
         let rate = f64::from(self.client_rate);
         let window = (self.window_seconds * rate).round() as u64;
         let start = end.saturating_sub(window);
-        let to_engine = |client: u64| (client as f64 * ENGINE_RATE / rate).round() as u64;
-        let audio_end = self.history_start + self.history.len() as u64;
-        let speech = self.speech_between(to_engine(start), to_engine(end).min(audio_end));
-        let verify_result = if speech.len() as f64 >= MIN_VERIFY_SPEECH_SECONDS * ENGINE_RATE {
-            if *budget < self.window_seconds {
+        let (from, to) = (
+            self.to_engine(start),
+            self.to_engine(end).min(self.audio_end()),
+        );
+        let speech = self.speech_samples_between(from, to);
+        let verify_result = if speech as f64 >= MIN_VERIFY_SPEECH_SECONDS * ENGINE_RATE {
+            let first_frame = from / API_FRAME_SAMPLES;
+            if !self.embed_new_speech(first_frame, budget, reserve)? {
                 return Ok(None);
             }
-            *budget -= self.window_seconds;
-            let embedding = self.engine.embed_speech(&speech)?;
-            MatchResult::from_score(dot(&embedding, &self.template.embedding))
+            let mut pooled = FrameStatistics::default();
+            for part in self.parts.iter().filter(|p| p.end_frame > first_frame) {
+                pooled.merge(&part.statistics);
+            }
+            let embedding = self.engine.embed_statistics(&pooled)?;
+            let score = dot(&embedding, &self.template.embedding);
+            self.newest_embedding = Some(embedding);
+            MatchResult::from_score(score)
         } else {
+            self.newest_embedding = None;
             MatchResult::no_speech()
         };
         Ok(Some(VerifyStreamResult {
@@ -161,25 +242,101 @@ impl VerifyStream {
         }))
     }
 
+    /// Makes a part of the speech of the whole frames heard from
+    /// `first_frame` on that is in no part yet, if `budget` less `reserve`
+    /// pays for it (and then takes the cost from `budget`); `false` if not.
+    fn embed_new_speech(
+        &mut self,
+        first_frame: u64,
+        budget: &mut f64,
+        reserve: f64,
+    ) -> Result<bool, VoiceError> {
+        let from = self.embedded_frames.max(first_frame);
+        let whole_frames = self.audio_end() / API_FRAME_SAMPLES;
+        let to = (self.frames_start + self.frames.len() as u64).min(whole_frames);
+        let new = self.speech_of_frames(from..to);
+        if (new.len() as f64) < MIN_PART_SECONDS * ENGINE_RATE {
+            // Too little to embed well on its own: it joins the next part.
+            return Ok(true);
+        }
+        let context = self.context_before(from);
+        let cost = (new.len() + context.len()) as f64 / ENGINE_RATE;
+        if cost > *budget - reserve {
+            return Ok(false);
+        }
+        *budget -= cost;
+        let statistics = match self.engine.speech_statistics(&context, &new) {
+            Ok(statistics) => statistics,
+            // Too few frames for the network: a sliver of speech left out.
+            Err(VoiceError::Inference(_) | VoiceError::NotEnoughSpeech { .. }) => {
+                FrameStatistics::default()
+            }
+            Err(other) => return Err(other),
+        };
+        self.parts.push_back(Part {
+            end_frame: to,
+            statistics,
+        });
+        self.embedded_frames = to;
+        Ok(true)
+    }
+
     /// Samples in `[from, to)` (absolute 16 kHz indices) of decided speech frames.
-    fn speech_between(&self, from: u64, to: u64) -> Vec<f32> {
+    fn speech_samples_between(&self, from: u64, to: u64) -> u64 {
         let frame = API_FRAME_SAMPLES;
-        let mut speech = Vec::new();
+        let mut count = 0;
         for (i, &is_speech) in self.frames.iter().enumerate() {
             let frame_start = (self.frames_start + i as u64) * frame;
             let (lo, hi) = (frame_start.max(from), (frame_start + frame).min(to));
             if is_speech && lo < hi && lo >= self.history_start {
-                let offset = (self.history_start) as usize;
-                speech.extend(
-                    self.history
-                        .range(lo as usize - offset..hi as usize - offset),
-                );
+                count += hi - lo;
+            }
+        }
+        count
+    }
+
+    /// The samples of the speech frames in `frames` (absolute frame indices)
+    /// still held.
+    fn speech_of_frames(&self, frames: std::ops::Range<u64>) -> Vec<f32> {
+        let mut speech = Vec::new();
+        for index in frames {
+            if let Some(samples) = self.speech_frame(index) {
+                speech.extend(samples);
             }
         }
         speech
     }
 
-    /// Drops audio and frames older than the context length.
+    /// The samples of frame `index` if it is speech and held.
+    fn speech_frame(&self, index: u64) -> Option<std::collections::vec_deque::Iter<'_, f32>> {
+        let decided = index.checked_sub(self.frames_start)?;
+        if !*self.frames.get(decided as usize)? {
+            return None;
+        }
+        let start = (index * API_FRAME_SAMPLES).checked_sub(self.history_start)? as usize;
+        let end = start + API_FRAME_SAMPLES as usize;
+        (end <= self.history.len()).then(|| self.history.range(start..end))
+    }
+
+    /// Up to [`VERIFY_CONTEXT_SECONDS`] of the speech held before frame `first`.
+    fn context_before(&self, first: u64) -> Vec<f32> {
+        let wanted = (VERIFY_CONTEXT_SECONDS * ENGINE_RATE) as usize;
+        let mut frames = Vec::new();
+        let mut samples = 0;
+        for index in (self.frames_start..first).rev() {
+            if samples >= wanted {
+                break;
+            }
+            if let Some(frame) = self.speech_frame(index) {
+                samples += frame.len();
+                frames.push(frame);
+            }
+        }
+        let context: Vec<f32> = frames.into_iter().rev().flatten().copied().collect();
+        context[context.len().saturating_sub(wanted)..].to_vec()
+    }
+
+    /// Drops audio, frames and parts older than the context length.
     fn trim(&mut self) {
         let excess = self.history.len().saturating_sub(self.keep);
         self.history.drain(..excess);
@@ -189,5 +346,12 @@ impl VerifyStream {
         let stale = stale.min(self.frames.len());
         self.frames.drain(..stale);
         self.frames_start += stale as u64;
+        while self
+            .parts
+            .front()
+            .is_some_and(|part| part.end_frame <= self.frames_start)
+        {
+            self.parts.pop_front();
+        }
     }
 }

@@ -3,7 +3,10 @@
 use std::sync::Arc;
 
 use super::template::normalized;
-use super::{CamPlusModel, FBANK_BINS, Fbank, Features, TemplateModel, VoiceError, VoiceTemplate};
+use super::{
+    CamPlusModel, FBANK_BINS, Fbank, Features, FrameStatistics, TemplateModel, VoiceError,
+    VoiceTemplate,
+};
 use crate::vad::{API_FRAME_SAMPLES, SileroModel, frame_decisions};
 
 /// Input lengths (10 ms frames) speech is embedded at: 1.5, 3 and 6 s.
@@ -68,6 +71,29 @@ impl VoiceEngine {
             sum.add(&self.embed_window(&embedding_window(&features, index))?);
         }
         sum.finish()
+    }
+
+    /// The speaker network's frame statistics of `new` speech (16 kHz, free
+    /// of silence) heard after `context` speech: the network runs over both,
+    /// features normalised by their joint mean, and only the frames of `new`
+    /// are kept. Merged over the parts of a stream and given to
+    /// [`Self::embed_statistics`], they embed the stream's speech without
+    /// running the network over any of it twice (an approximation of
+    /// [`Self::embed_speech`] of the whole: cosine ≈ 0.95 on 3 s windows).
+    pub fn speech_statistics(
+        &self,
+        context: &[f32],
+        new: &[f32],
+    ) -> Result<FrameStatistics, VoiceError> {
+        let speech = [context, new].concat();
+        let features = self.normalized_features(self.fbank.compute(&speech), speech.len())?;
+        let new_frames = new.len().div_ceil(super::FRAME_SHIFT);
+        self.speaker.frame_statistics(&features, new_frames)
+    }
+
+    /// The unit embedding of merged [`Self::speech_statistics`].
+    pub fn embed_statistics(&self, statistics: &FrameStatistics) -> Result<Vec<f32>, VoiceError> {
+        Ok(normalized(&self.speaker.embed_statistics(statistics)?)?)
     }
 
     /// The fbank front end, for work that computes features a part at a time.

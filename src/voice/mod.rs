@@ -10,7 +10,7 @@ mod matching;
 mod quality;
 mod template;
 
-pub use campplus::{CamPlusModel, EMBEDDING_DIM};
+pub use campplus::{CamPlusModel, EMBEDDING_DIM, FrameStatistics};
 pub use engine::{
     EmbeddingSum, MIN_ENROLL_SPEECH_SECONDS, SPEAKER_MODEL, SPEAKER_MODEL_ID, VoiceEngine,
     WINDOW_FRAMES, embedding_window, embedding_windows, enrollment_seconds, select_speech,

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use network::CamPlusNetwork;
 
+use crate::nn::layers::Activation;
 use crate::nn::onnx::OnnxParameters;
 
 use super::{FBANK_BINS, Features, VoiceError};
@@ -34,11 +35,102 @@ impl CamPlusModel {
         })
     }
 
+    /// The statistics of the last layer's frames that come from the last
+    /// `last_features` of these features (the network's frames step by two
+    /// feature frames): a part of a stream, to be merged with its other
+    /// parts' and embedded by [`Self::embed_statistics`].
+    pub fn frame_statistics(
+        &self,
+        features: &Features,
+        last_features: usize,
+    ) -> Result<FrameStatistics, VoiceError> {
+        let frames = features.frames();
+        self.network.check_frames(frames)?;
+        let outputs = self.network.frame_outputs(&features.values, frames);
+        let kept = last_features.div_ceil(2).min(outputs.width);
+        let mut statistics = FrameStatistics::default();
+        statistics.add(&outputs, outputs.width - kept);
+        Ok(statistics)
+    }
+
+    /// The raw embedding of merged frame statistics (at least two frames).
+    pub fn embed_statistics(&self, statistics: &FrameStatistics) -> Result<Vec<f32>, VoiceError> {
+        if statistics.frames < 2 {
+            return Err(VoiceError::Inference(format!(
+                "{} network frames are too few for an embedding",
+                statistics.frames
+            )));
+        }
+        Ok(self.network.embed_statistics(&statistics.pooled()))
+    }
+
     /// The raw (not normalized) embedding of exactly these features.
     pub fn embed(&self, features: &Features) -> Result<Vec<f32>, VoiceError> {
         let frames = features.frames();
         self.network.check_frames(frames)?;
         debug_assert_eq!(features.values.len(), frames * FBANK_BINS);
         Ok(self.network.embed(&features.values, frames))
+    }
+}
+
+/// Per-channel sums over frames of the network's last layer: what its
+/// statistics pooling needs, gathered a part of a stream at a time.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FrameStatistics {
+    frames: usize,
+    sums: Vec<f64>,
+    squares: Vec<f64>,
+}
+
+impl FrameStatistics {
+    /// Frames summed.
+    pub fn frames(&self) -> usize {
+        self.frames
+    }
+
+    /// Adds the other part's frames.
+    pub fn merge(&mut self, other: &FrameStatistics) {
+        if other.frames == 0 {
+            return;
+        }
+        if self.frames == 0 {
+            *self = other.clone();
+            return;
+        }
+        self.frames += other.frames;
+        self.sums
+            .iter_mut()
+            .zip(&other.sums)
+            .for_each(|(a, b)| *a += b);
+        let squares = self.squares.iter_mut().zip(&other.squares);
+        squares.for_each(|(a, b)| *a += b);
+    }
+
+    /// Adds the frames of `outputs` (`channels × time`) from `first` on.
+    fn add(&mut self, outputs: &Activation, first: usize) {
+        let channels = outputs.channels;
+        self.sums.resize(channels, 0.0);
+        self.squares.resize(channels, 0.0);
+        for (c, row) in outputs.values.chunks_exact(outputs.width).enumerate() {
+            for &x in &row[first..] {
+                self.sums[c] += f64::from(x);
+                self.squares[c] += f64::from(x) * f64::from(x);
+            }
+        }
+        self.frames += outputs.width - first;
+    }
+
+    /// Every channel's mean, then its unbiased deviation (as the network pools).
+    fn pooled(&self) -> Activation {
+        let channels = self.sums.len();
+        let n = self.frames as f64;
+        let mut out = Activation::zeros(2 * channels, 1, 1);
+        for (c, (sum, squares)) in self.sums.iter().zip(&self.squares).enumerate() {
+            let mean = sum / n;
+            let variance = ((squares - n * mean * mean) / (n - 1.0)).max(0.0);
+            out.values[c] = mean as f32;
+            out.values[channels + c] = variance.sqrt() as f32;
+        }
+        out
     }
 }

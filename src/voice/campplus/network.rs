@@ -222,6 +222,20 @@ impl CamPlusNetwork {
     /// The embedding of `frames` fbank frames (`frames × FBANK_BINS`, time-major),
     /// which [`Self::check_frames`] must have accepted.
     pub fn embed(&self, features: &[f32], frames: usize) -> Vec<f32> {
+        self.embed_statistics(&statistics(&self.frame_outputs(features, frames)))
+    }
+
+    /// The embedding of pooled statistics of the last layer's frames:
+    /// `2 × channels` values, every channel's mean, then its deviation.
+    pub fn embed_statistics(&self, statistics: &Activation) -> Vec<f32> {
+        let embedding = self.dense.apply(statistics);
+        self.dense_norm.relu(&embedding).values
+    }
+
+    /// The last layer's output frames (`channels × time`) before the
+    /// statistics pooling, for `frames` fbank frames that
+    /// [`Self::check_frames`] accepted.
+    pub fn frame_outputs(&self, features: &[f32], frames: usize) -> Activation {
         let mut image = Activation::zeros(1, FBANK_BINS, frames);
         for (t, frame) in features.chunks_exact(FBANK_BINS).enumerate() {
             for (bin, value) in frame.iter().enumerate() {
@@ -245,8 +259,7 @@ impl CamPlusNetwork {
             x = transit.linear.apply(&transit.norm.relu(&x));
         }
         x.relu();
-        let embedding = self.dense.apply(&statistics(&x));
-        self.dense_norm.relu(&embedding).values
+        x
     }
 
     fn front_end(&self, image: &Activation) -> Activation {

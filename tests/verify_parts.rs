@@ -1,0 +1,154 @@
+//! The verify stream embeds each part of the speech once: what a window's
+//! result is made of, what it costs, and that neither depends on how the
+//! audio was split into messages.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use common::*;
+use voiceport::protocol::{
+    MIN_VERIFY_SPEECH_SECONDS, VERIFY_CONTEXT_SECONDS, VERIFY_HOP_SECONDS, VerifyStream,
+};
+use voiceport::voice::{VoiceEngine, VoiceTemplate, dot};
+
+fn stream(engine: &VoiceEngine, template: &VoiceTemplate) -> VerifyStream {
+    VerifyStream::new(engine.clone(), template.clone(), 16_000, 3.0, 3.0)
+}
+
+/// (end sample, score) of every result of `samples` pushed in `message`-sample
+/// messages without a budget limit.
+fn scores(stream: &mut VerifyStream, samples: &[f32], message: usize) -> Vec<(u64, f64)> {
+    let mut unlimited = f64::INFINITY;
+    samples
+        .chunks(message)
+        .flat_map(|m| {
+            let scored = stream.push(m, m.len() as u64, &mut unlimited).unwrap();
+            assert_eq!(scored.skipped, 0);
+            scored.results
+        })
+        .map(|r| (r.audio_interval.end_sample, r.verify_result.score))
+        .collect()
+}
+
+fn enrolled(engine: &VoiceEngine, samples: &[f32]) -> VoiceTemplate {
+    engine.template(samples).expect("template")
+}
+
+#[test]
+fn results_do_not_depend_on_how_the_audio_was_split() {
+    let engine = voice_engine();
+    let (speech, _) = wav_samples(LIBRIVOX_GAPS_WAV);
+    let template = enrolled(&engine, &speech[14 * 16_000..]);
+    let probe = &speech[..12 * 16_000];
+    let whole = scores(&mut stream(&engine, &template), probe, probe.len());
+    assert_eq!(whole.len(), 19, "windows ending at 3, 3.5, … 12 s");
+    for message in [160, 1_600, 7_777, 16_000, 40_000] {
+        let split = scores(&mut stream(&engine, &template), probe, message);
+        assert_eq!(split, whole, "in messages of {message} samples");
+    }
+}
+
+#[test]
+fn a_window_pools_its_parts_close_to_embedding_it_whole() {
+    let engine = voice_engine();
+    let speech = flac_samples(UTTERANCE_103.flac);
+    let (enroll, probe) = speech.split_at(speech.len() / 2);
+    let template = enrolled(&engine, enroll);
+    let mut verify = stream(&engine, &template);
+    let mut unlimited = f64::INFINITY;
+    let hop = (VERIFY_HOP_SECONDS * 16_000.0) as usize;
+    let mut cosines = Vec::new();
+    for (k, message) in probe.chunks_exact(hop).enumerate() {
+        let scored = verify.push(message, hop as u64, &mut unlimited).unwrap();
+        let Some(result) = scored.results.last() else {
+            continue;
+        };
+        let end = (k + 1) * hop;
+        let window = &probe[end - 48_000..end];
+        let speech = engine.speech_of(window).unwrap();
+        if (speech.len() as f64) < MIN_VERIFY_SPEECH_SECONDS * 16_000.0 {
+            continue;
+        }
+        let whole = engine.embed_speech(&speech).unwrap();
+        let pooled = verify.newest_embedding().expect("a scored window");
+        let score = dot(pooled, &template.embedding);
+        assert_eq!(result.verify_result.score, f64::from(score));
+        cosines.push(dot(pooled, &whole));
+    }
+    assert!(cosines.len() >= 6, "{} windows", cosines.len());
+    let mean = cosines.iter().sum::<f32>() / cosines.len() as f32;
+    assert!(mean >= 0.9, "cosines {cosines:?}");
+    assert!(cosines.iter().all(|&c| c >= 0.8), "cosines {cosines:?}");
+}
+
+#[test]
+fn a_result_costs_its_new_speech_and_a_window_without_any_costs_nothing() {
+    let engine = voice_engine();
+    let speech = flac_samples(UTTERANCE_103.flac);
+    let template = enrolled(&engine, &speech);
+    let mut verify = stream(&engine, &template);
+    let mut budget = f64::INFINITY;
+    let first = verify.push(&speech[..48_000], 48_000, &mut budget).unwrap();
+    assert_eq!(first.results.len(), 1);
+    // Half a second more speech: that half second and its context, not the
+    // window's three seconds.
+    let mut budget = 100.0;
+    let next = verify
+        .push(&speech[48_000..56_000], 8_000, &mut budget)
+        .unwrap();
+    assert_eq!(next.results.len(), 1);
+    let spent = 100.0 - budget;
+    let most = VERIFY_HOP_SECONDS + VERIFY_CONTEXT_SECONDS + 0.03;
+    assert!(spent > 0.0 && spent <= most, "spent {spent} s");
+    // Half a second of silence: no new speech, the same parts pooled again,
+    // nothing to pay even from an empty budget.
+    let mut empty = 0.0;
+    let silent = verify.push(&[0.0; 8_000], 8_000, &mut empty).unwrap();
+    assert_eq!(silent.results.len(), 1);
+    assert_eq!(silent.skipped, 0);
+    assert!(silent.results[0].verify_result.probability > 0.5);
+}
+
+#[test]
+fn a_result_that_cannot_be_paid_for_is_skipped_and_its_speech_goes_to_the_next() {
+    let engine = voice_engine();
+    let speech = flac_samples(UTTERANCE_103.flac);
+    let template = enrolled(&engine, &speech);
+    let mut verify = stream(&engine, &template);
+    let mut unlimited = f64::INFINITY;
+    verify
+        .push(&speech[..48_000], 48_000, &mut unlimited)
+        .unwrap();
+    let mut empty = 0.0;
+    let skipped = verify
+        .push(&speech[48_000..56_000], 8_000, &mut empty)
+        .unwrap();
+    assert_eq!((skipped.results.len(), skipped.skipped), (0, 1));
+    // The next result embeds both half seconds.
+    let mut budget = 100.0;
+    let next = verify
+        .push(&speech[56_000..64_000], 8_000, &mut budget)
+        .unwrap();
+    assert_eq!(next.results.len(), 1);
+    let spent = 100.0 - budget;
+    // A stream never short of budget pays less for the same last result.
+    let mut always = stream(&engine, &template);
+    let mut unlimited = f64::INFINITY;
+    always
+        .push(&speech[..56_000], 56_000, &mut unlimited)
+        .unwrap();
+    let mut budget = 100.0;
+    let results = always
+        .push(&speech[56_000..64_000], 8_000, &mut budget)
+        .unwrap();
+    let spent_fed = 100.0 - budget;
+    assert!(
+        spent > spent_fed + 0.2,
+        "caught up: {spent} s, fed: {spent_fed} s"
+    );
+    let fed = results.results.last().unwrap();
+    let caught_up = &next.results[0];
+    assert_eq!(caught_up.audio_interval, fed.audio_interval);
+    let (a, b) = (caught_up.verify_result.score, fed.verify_result.score);
+    assert!((a - b).abs() < 0.05, "caught up {a}, always fed {b}");
+}
