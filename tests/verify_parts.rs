@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use voiceport::protocol::{
-    MIN_VERIFY_SPEECH_SECONDS, VERIFY_CONTEXT_SECONDS, VERIFY_HOP_SECONDS, VerifyStream,
+    MIN_VERIFY_SPEECH_SECONDS, Scored, VERIFY_CONTEXT_SECONDS, VERIFY_HOP_SECONDS, VerifyStream,
 };
 use voiceport::voice::{VoiceEngine, VoiceTemplate, dot};
 
@@ -28,6 +28,24 @@ fn scores(stream: &mut VerifyStream, samples: &[f32], message: usize) -> Vec<(u6
         })
         .map(|r| (r.audio_interval.end_sample, r.verify_result.score))
         .collect()
+}
+
+/// A stream fed `samples` (from the start of a stream) without a budget limit.
+fn fed(engine: &VoiceEngine, template: &VoiceTemplate, samples: &[f32]) -> VerifyStream {
+    let mut stream = stream(engine, template);
+    let mut unlimited = f64::INFINITY;
+    let count = samples.len() as u64;
+    stream.push(samples, count, &mut unlimited).unwrap();
+    stream
+}
+
+/// What `stream` spends (seconds of network input) on `samples`, and its results.
+fn spent_on(stream: &mut VerifyStream, samples: &[f32]) -> (f64, Scored) {
+    let mut budget = 100.0;
+    let scored = stream
+        .push(samples, samples.len() as u64, &mut budget)
+        .unwrap();
+    (100.0 - budget, scored)
 }
 
 fn enrolled(engine: &VoiceEngine, samples: &[f32]) -> VoiceTemplate {
@@ -86,18 +104,11 @@ fn a_result_costs_its_new_speech_and_a_window_without_any_costs_nothing() {
     let engine = voice_engine();
     let speech = flac_samples(UTTERANCE_103.flac);
     let template = enrolled(&engine, &speech);
-    let mut verify = stream(&engine, &template);
-    let mut budget = f64::INFINITY;
-    let first = verify.push(&speech[..48_000], 48_000, &mut budget).unwrap();
-    assert_eq!(first.results.len(), 1);
+    let mut verify = fed(&engine, &template, &speech[..48_000]);
     // Half a second more speech: that half second and its context, not the
     // window's three seconds.
-    let mut budget = 100.0;
-    let next = verify
-        .push(&speech[48_000..56_000], 8_000, &mut budget)
-        .unwrap();
+    let (spent, next) = spent_on(&mut verify, &speech[48_000..56_000]);
     assert_eq!(next.results.len(), 1);
-    let spent = 100.0 - budget;
     let most = VERIFY_HOP_SECONDS + VERIFY_CONTEXT_SECONDS + 0.03;
     assert!(spent > 0.0 && spent <= most, "spent {spent} s");
     // Half a second of silence: no new speech, the same parts pooled again,
@@ -114,34 +125,18 @@ fn a_result_that_cannot_be_paid_for_is_skipped_and_its_speech_goes_to_the_next()
     let engine = voice_engine();
     let speech = flac_samples(UTTERANCE_103.flac);
     let template = enrolled(&engine, &speech);
-    let mut verify = stream(&engine, &template);
-    let mut unlimited = f64::INFINITY;
-    verify
-        .push(&speech[..48_000], 48_000, &mut unlimited)
-        .unwrap();
+    let mut verify = fed(&engine, &template, &speech[..48_000]);
     let mut empty = 0.0;
     let skipped = verify
         .push(&speech[48_000..56_000], 8_000, &mut empty)
         .unwrap();
     assert_eq!((skipped.results.len(), skipped.skipped), (0, 1));
     // The next result embeds both half seconds.
-    let mut budget = 100.0;
-    let next = verify
-        .push(&speech[56_000..64_000], 8_000, &mut budget)
-        .unwrap();
+    let (spent, next) = spent_on(&mut verify, &speech[56_000..64_000]);
     assert_eq!(next.results.len(), 1);
-    let spent = 100.0 - budget;
     // A stream never short of budget pays less for the same last result.
-    let mut always = stream(&engine, &template);
-    let mut unlimited = f64::INFINITY;
-    always
-        .push(&speech[..56_000], 56_000, &mut unlimited)
-        .unwrap();
-    let mut budget = 100.0;
-    let results = always
-        .push(&speech[56_000..64_000], 8_000, &mut budget)
-        .unwrap();
-    let spent_fed = 100.0 - budget;
+    let mut always = fed(&engine, &template, &speech[..56_000]);
+    let (spent_fed, results) = spent_on(&mut always, &speech[56_000..64_000]);
     assert!(
         spent > spent_fed + 0.2,
         "caught up: {spent} s, fed: {spent_fed} s"
