@@ -93,6 +93,14 @@ impl Session {
         self.last_error.as_deref()
     }
 
+    /// Seconds of audio this session has run through the speaker network
+    /// (a verify stream's model work; 0 for the other endpoints).
+    pub fn speaker_seconds(&self) -> f64 {
+        self.running
+            .as_ref()
+            .map_or(0.0, |running| running.processor.speaker_seconds())
+    }
+
     /// Whether every required parameter has been accepted.
     pub fn is_ready(&self) -> bool {
         self.params.is_complete()

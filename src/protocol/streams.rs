@@ -24,6 +24,11 @@ pub trait StreamProcessor: Send {
     /// (work that only the newest audio deserves is kept for it).
     fn last_slice_next(&mut self) {}
 
+    /// Seconds of audio run through the speaker network so far.
+    fn speaker_seconds(&self) -> f64 {
+        0.0
+    }
+
     /// Gives back memory that grew for the last message beyond what the
     /// stream keeps between messages.
     fn shrink_buffers(&mut self) {}
@@ -213,6 +218,8 @@ pub struct VerifyProcessor {
     pace: Pace,
     /// Whether the slice fed next is the message's last.
     last_slice: bool,
+    /// Seconds of audio run through the speaker network so far.
+    spent: f64,
     /// Client samples after which a stream without results is starved.
     starved_after: u64,
     /// Client samples since the stream's last result.
@@ -229,6 +236,7 @@ impl VerifyProcessor {
             skipped: 0,
             pace: Pace::OnTime,
             last_slice: false,
+            spent: 0.0,
             starved_after: (STARVED_AFTER_SECONDS * f64::from(client_rate)) as u64,
             since_result: 0,
         }
@@ -260,6 +268,7 @@ impl StreamProcessor for VerifyProcessor {
         let mut left = allowed;
         let scored = self.stream.push(audio, client_samples, &mut left)?;
         self.budget -= allowed - left;
+        self.spent += allowed - left;
         self.skipped += scored.skipped;
         if !scored.results.is_empty() {
             self.since_result = 0;
@@ -290,6 +299,10 @@ impl StreamProcessor for VerifyProcessor {
 
     fn last_slice_next(&mut self) {
         self.last_slice = true;
+    }
+
+    fn speaker_seconds(&self) -> f64 {
+        self.spent
     }
 
     fn set_pace(&mut self, pace: Pace) {
