@@ -3,7 +3,10 @@
 
 use std::mem::MaybeUninit;
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
 use super::direct;
 
 /// The logistic function.
@@ -334,7 +337,10 @@ pub(crate) struct Conv {
     /// One bias per output channel, or none.
     pub bias: Option<Vec<f32>>,
     /// The weights laid out for the direct convolution, once first needed.
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(
+        target_arch = "x86_64",
+        all(target_arch = "wasm32", target_feature = "simd128")
+    ))]
     direct: std::sync::OnceLock<Vec<f32>>,
 }
 
@@ -358,7 +364,10 @@ impl Conv {
             columns,
             weights,
             bias,
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(any(
+                target_arch = "x86_64",
+                all(target_arch = "wasm32", target_feature = "simd128")
+            ))]
             direct: std::sync::OnceLock::new(),
         }
     }
@@ -383,7 +392,10 @@ impl Conv {
 
     /// Convolves the first `self.inputs` channels of `input`.
     pub fn apply(&self, input: &Activation) -> Activation {
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(any(
+            target_arch = "x86_64",
+            all(target_arch = "wasm32", target_feature = "simd128")
+        ))]
         if direct::applies_to(self) && direct::available() {
             let packed = self.direct.get_or_init(|| direct::pack(self));
             return direct::apply(self, packed, input);

@@ -1,35 +1,37 @@
-//! Direct convolution on x86-64 CPUs with AVX-512: no unfolded (im2col)
-//! input and no packing of the input per call.
+//! Direct convolution: no unfolded (im2col) input and no packing of the
+//! input per call — with AVX-512 on x86-64 CPUs that have it, with SIMD128
+//! in WebAssembly.
 //!
-//! An output row of 8 channels × up to 48 columns is summed in 24 vector
-//! registers, tap after tap (input channel, kernel row, kernel column): each
-//! tap loads the columns it reads straight from the (zero-padded) input and
-//! multiplies them by the 8 channels' weights, which are laid out once per
-//! convolution so that a tap's weights are adjacent. It applies to
-//! convolutions whose columns (time) step by 1, at any dilation — every
-//! convolution of CAM++ but its strided TDNN layer.
+//! An output row of a block of channels × a few column vectors is summed in
+//! vector registers (8 × 3 of 16 lanes with AVX-512, 4 × 3 of 4 in wasm),
+//! tap after tap (input channel, kernel row, kernel column): each tap loads
+//! the columns it reads straight from the (zero-padded) input and multiplies
+//! them by the block's weights, which are laid out once per convolution so
+//! that a tap's weights are adjacent. It applies to convolutions whose
+//! columns (time) step by 1, at any dilation — every convolution of CAM++
+//! but its strided TDNN layer.
 
-#![cfg(target_arch = "x86_64")]
+#![cfg(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
 
-use std::arch::x86_64::{
-    __m512, __mmask16, _mm512_fmadd_ps, _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps,
-    _mm512_set1_ps,
-};
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+#[cfg(target_arch = "x86_64")]
+use avx512 as simd;
+
+#[cfg(target_arch = "wasm32")]
+mod simd128;
+#[cfg(target_arch = "wasm32")]
+use simd128 as simd;
+
 use std::borrow::Cow;
 
+pub(crate) use simd::available;
+use simd::{CHANNELS, LANES, VECTORS};
+
 use super::layers::{Activation, Conv};
-
-/// Output channels summed together (one register each per column vector).
-const CHANNELS: usize = 8;
-/// Columns in one vector.
-const LANES: usize = 16;
-/// Column vectors summed together.
-const VECTORS: usize = 3;
-
-/// Whether this CPU runs the direct convolution.
-pub(crate) fn available() -> bool {
-    std::arch::is_x86_feature_detected!("avx512f")
-}
 
 /// Whether `conv` can be computed directly: its columns step by 1.
 pub(crate) fn applies_to(conv: &Conv) -> bool {
@@ -61,8 +63,8 @@ struct Tap {
 }
 
 /// Convolves the first `conv.inputs` channels of `input` with `packed`
-/// (= [`pack`]`(conv)`). The CPU must have AVX-512 ([`available`]) and
-/// `conv` must be [`applies_to`].
+/// (= [`pack`]`(conv)`). The CPU must have the vector instructions
+/// ([`available`]) and `conv` must be [`applies_to`].
 pub(crate) fn apply(conv: &Conv, packed: &[f32], input: &Activation) -> Activation {
     assert!(
         available() && applies_to(conv),
@@ -121,15 +123,7 @@ pub(crate) fn apply(conv: &Conv, packed: &[f32], input: &Activation) -> Activati
                     output_offset: r * width + column,
                     plane,
                 };
-                // SAFETY: AVX-512 was checked above; `Rows::sum` stays inside
-                // its slices (see there).
-                unsafe {
-                    match columns.div_ceil(LANES) {
-                        1 => rows.sum::<1>(at, out),
-                        2 => rows.sum::<2>(at, out),
-                        _ => rows.sum::<VECTORS>(at, out),
-                    }
-                }
+                simd::sum_block(&rows, at, out);
             }
         }
     }
@@ -182,44 +176,22 @@ struct Place {
 }
 
 impl Rows<'_> {
-    /// Sums `at.columns` (≤ `N × LANES`) output columns of the block's
-    /// channels over every tap and stores them in `out` (the output from
-    /// the block's first channel on).
-    ///
-    /// # Safety
-    /// The CPU must have AVX-512F. (Loads and stores are checked against
-    /// their slices; lanes past `at.columns` are masked, so never touched.)
-    #[target_feature(enable = "avx512f")]
-    unsafe fn sum<const N: usize>(&self, at: Place, out: &mut [f32]) {
-        let masks: [__mmask16; N] = std::array::from_fn(|v| {
-            let lanes = at.columns.saturating_sub(v * LANES).min(LANES);
-            ((1u32 << lanes) - 1) as __mmask16
-        });
-        let mut sums: [[__m512; N]; CHANNELS] = self.start.map(|bias| [_mm512_set1_ps(bias); N]);
-        let last_input = self.input.len();
-        for tap in self.taps {
-            let first = tap.offset + at.column;
-            assert!(first + at.columns <= last_input);
-            let source = self.input[first..].as_ptr();
-            // SAFETY: lanes up to `at.columns` are inside the input (just
-            // checked); masked lanes are not read.
-            let x: [__m512; N] = std::array::from_fn(|v| unsafe {
-                _mm512_maskz_loadu_ps(masks[v], source.add(v * LANES))
-            });
-            let weights = &self.weights[tap.weight * CHANNELS..][..CHANNELS];
-            for (channel, weight) in sums.iter_mut().zip(weights) {
-                let weight = _mm512_set1_ps(*weight);
-                for (sum, x) in channel.iter_mut().zip(&x) {
-                    *sum = _mm512_fmadd_ps(weight, *x, *sum);
+    /// Sums `at.columns` output columns of the block's channels over every
+    /// tap, one column at a time, and stores them in `out` (the output from
+    /// the block's first channel on): the columns left over by the vectors.
+    #[cfg(target_arch = "wasm32")]
+    fn sum_columns(&self, at: Place, out: &mut [f32]) {
+        for c in 0..at.columns {
+            let mut sums = self.start;
+            for tap in self.taps {
+                let x = self.input[tap.offset + at.column + c];
+                let weights = &self.weights[tap.weight * CHANNELS..][..CHANNELS];
+                for (sum, weight) in sums.iter_mut().zip(weights) {
+                    *sum += weight * x;
                 }
             }
-        }
-        for (channel, sums) in sums.iter().enumerate().take(at.channels) {
-            let first = channel * at.plane + at.output_offset;
-            let target = out[first..first + at.columns].as_mut_ptr();
-            for (v, sum) in sums.iter().enumerate() {
-                // SAFETY: the lanes stored are inside the slice just taken.
-                unsafe { _mm512_mask_storeu_ps(target.add(v * LANES), masks[v], *sum) };
+            for (channel, sum) in sums.iter().enumerate().take(at.channels) {
+                out[channel * at.plane + at.output_offset + c] = *sum;
             }
         }
     }
