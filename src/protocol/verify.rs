@@ -132,6 +132,7 @@ impl VerifyStream {
             due.push(end);
         }
         let mut scored = Scored::default();
+        let mut failure = None;
         let mut rest = audio;
         for (i, &end) in due.iter().enumerate() {
             // Each result sees the audio up to its own end: what it embeds
@@ -145,15 +146,23 @@ impl VerifyStream {
             } else {
                 self.result_cost_bound()
             };
-            match self.result_ending_at(end, budget, reserve)? {
-                Some(result) => scored.results.push(result),
-                None => scored.skipped += 1,
+            match self.result_ending_at(end, budget, reserve) {
+                Ok(Some(result)) => scored.results.push(result),
+                Ok(None) => scored.skipped += 1,
+                Err(error) => {
+                    failure.get_or_insert(error);
+                }
             }
         }
+        // All of the audio is taken even when a result failed, so that the
+        // stream's timeline stays whole.
         self.hear(rest);
         self.client_samples = total;
         self.trim();
-        Ok(scored)
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(scored),
+        }
     }
 
     /// Gives back memory that grew for a large push beyond the context kept.
