@@ -341,8 +341,9 @@ impl VerifyStream {
                 frames.push(frame);
             }
         }
-        let context: Vec<f32> = frames.into_iter().rev().flatten().copied().collect();
-        context[context.len().saturating_sub(wanted)..].to_vec()
+        let mut context: Vec<f32> = frames.into_iter().rev().flatten().copied().collect();
+        context.drain(..context.len().saturating_sub(wanted));
+        context
     }
 
     /// Drops audio, frames and parts older than the context length.

@@ -36,9 +36,8 @@ impl CamPlusModel {
     }
 
     /// The statistics of the last layer's frames that come from the last
-    /// `last_features` of these features (the network's frames step by two
-    /// feature frames): a part of a stream, to be merged with its other
-    /// parts' and embedded by [`Self::embed_statistics`].
+    /// `last_features` of these features: a part of a stream, to be merged
+    /// with its other parts' and embedded by [`Self::embed_statistics`].
     pub fn frame_statistics(
         &self,
         features: &Features,
@@ -47,7 +46,8 @@ impl CamPlusModel {
         let frames = features.frames();
         self.network.check_frames(frames)?;
         let outputs = self.network.frame_outputs(&features.values, frames);
-        let kept = last_features.div_ceil(2).min(outputs.width);
+        let step = self.network.features_per_output();
+        let kept = last_features.div_ceil(step).min(outputs.width);
         let mut statistics = FrameStatistics::default();
         statistics.add(&outputs, outputs.width - kept);
         Ok(statistics)

@@ -232,6 +232,18 @@ impl CamPlusNetwork {
         self.dense_norm.relu(&embedding).values
     }
 
+    /// Feature frames per frame of the last layer: the product of the time
+    /// steps of the front end and the TDNN layer (the dense layers keep the
+    /// frame rate, as [`Self::check_frames`] checks).
+    pub fn features_per_output(&self) -> usize {
+        let blocks = self.head_blocks.iter().flat_map(|b| [&b.conv1, &b.conv2]);
+        [&self.head_in, &self.head_out, &self.tdnn]
+            .into_iter()
+            .chain(blocks)
+            .map(|conv| conv.columns.stride)
+            .product()
+    }
+
     /// The last layer's output frames (`channels × time`) before the
     /// statistics pooling, for `frames` fbank frames that
     /// [`Self::check_frames`] accepted.
