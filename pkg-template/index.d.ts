@@ -207,7 +207,8 @@ export declare function decodeWav(wav: Blob | ArrayBuffer | ArrayBufferView): Pr
  * What the engine holds (open connections, segment streams, enrollments, wasm memory in
  * bytes) and how busy it is: milliseconds spent answering stream messages since its
  * worker started, and the worker's age in milliseconds (their ratio over an interval
- * is the share of real time the engine is busy).
+ * is the share of real time the engine is busy), and which build of it runs: `kernels`
+ * is `"relaxed SIMD"` where the runtime has relaxed SIMD, else `"SIMD128"`.
  */
-export declare function engineStats(): Promise<{ busyMs: number; uptimeMs: number; connections: number; segmentStreams: number; enrollments: number; wasmBytes: number }>;
+export declare function engineStats(): Promise<{ busyMs: number; uptimeMs: number; connections: number; segmentStreams: number; enrollments: number; wasmBytes: number; kernels: string }>;
 

@@ -67,7 +67,10 @@ export async function decodeWav(wav) {
   return call('wavToPcm16', [buffer], [buffer]);
 }
 
-/** What the engine holds: open connections, segment streams and enrollments, wasm memory in bytes. */
+/**
+ * What the engine holds (open connections, segment streams and enrollments, wasm memory in
+ * bytes), how busy it is, and which of its builds runs (`kernels`).
+ */
 export function engineStats() {
   return call('engineStats', []);
 }

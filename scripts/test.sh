@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets everything up, then runs every check and test: formatting, clippy
 # (native and wasm32), native unit/integration tests, wasm tests in headless
-# Chromium (in a dedicated worker), the browser end-to-end tests, and the
+# Chromium (in a dedicated worker; the parity tests again with the relaxed-SIMD
+# build), the browser end-to-end tests, and the
 # npm package under Node.js (API and command line).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,11 @@ stage "deployment files (hadolint, Kubernetes schemas, nginx -t)" scripts/check-
 stage "native tests" cargo test --locked
 stage "wasm tests (headless Chromium)" env CHROMEDRIVER="$(command -v chromedriver)" \
   wasm-pack test --headless --chrome
+# The package's second engine build (relaxed SIMD: fused multiply-adds) holds the same
+# parity; its own target directory keeps either build from rebuilding the other.
+stage "wasm parity, relaxed-SIMD build (headless Chromium)" env CHROMEDRIVER="$(command -v chromedriver)" \
+  CARGO_TARGET_DIR=target/relaxed-simd RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" \
+  wasm-pack test --headless --chrome -- --test voice_parity --test session_parity
 if [ -x scripts/browser-tests.sh ]; then
   stage "browser end-to-end tests" scripts/browser-tests.sh
 fi

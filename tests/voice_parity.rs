@@ -8,6 +8,20 @@ use voiceport::voice::{CamPlusModel, FBANK_BINS, Fbank, Features, VoiceError};
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
+/// The parity below holds for the build under test: the convolutions use
+/// the vector instructions it was built with (SIMD128, or relaxed SIMD's
+/// fused multiply-adds; the test command runs these tests with both).
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen_test::wasm_bindgen_test]
+fn the_convolutions_run_on_the_builds_instructions() {
+    let expected = if cfg!(target_feature = "relaxed-simd") {
+        "relaxed SIMD"
+    } else {
+        "SIMD128"
+    };
+    assert_eq!(voiceport::wasm::convolution_kernels(), expected);
+}
+
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn fbank_matches_kaldi() {

@@ -13,6 +13,7 @@ const SHELL = [
   'pkg/worker.js',
   'pkg/voiceport.js',
   'pkg/voiceport_bg.wasm',
+  'pkg/voiceport_relaxed_bg.wasm',
 ];
 
 self.addEventListener('install', (event) => {

@@ -4,7 +4,9 @@
 // - onnxruntime-web (the runtime of @ricky0123/vad-web) running the identical
 //   silero_vad_v6.onnx that vad-web ships, with vad-web's per-frame code
 //   (512 samples + 64 of context, state carried, `sr` = 16000);
-// - the package's cold start to the first "200" and to the speaker model.
+// - the package's cold start to the first "200" and to the speaker model;
+// - the engine's two builds (SIMD128, relaxed SIMD) side by side: a 3 s
+//   template and a verify stream's CPU per real-time second.
 import init, { Engine, WasmSession } from '/pkg/voiceport.js';
 import { LocalVoiceSocket, createTemplateFromSamples, engineStats, onProgress, preload } from '/pkg/index.js';
 import * as ort from '/ort/ort.wasm.min.mjs';
@@ -210,8 +212,45 @@ async function verifyWorkerLoad(seconds = 12) {
     busyShare: (after.busyMs - before.busyMs) / (after.uptimeMs - before.uptimeMs),
     msPerSecond: (after.busyMs - before.busyMs) / seconds,
     results: results.length,
+    kernels: after.kernels,
   };
 }
+
+/**
+ * One build of the engine, in its own instance of the glue module (a module
+ * URL with its own query is a module of its own): the 3 s template's time and
+ * a verify stream's CPU per real-time second (10 s of speech in 100 ms
+ * messages, 3 s window), each the best of a few rounds.
+ */
+async function buildCosts(build, wasmFile, pcm) {
+  const glue = await import(`/pkg/voiceport.js?${build}`);
+  await glue.default({ module_or_path: `/pkg/${wasmFile}` });
+  const engine = new glue.Engine(await bytes('/pkg/models/silero_vad_openvino_16k.onnx'));
+  engine.loadSpeakerModel(await bytes('/pkg/models/campplus_zh_en_common.f16w.onnx'));
+  const threeSeconds = pcm.subarray(32000, 32000 + 3 * 32000);
+  const template3sMs = await bestOf(() => engine.createTemplateFromSamples(threeSeconds, 16000), 5);
+  const template = engine.createTemplateFromSamples(pcm.subarray(20 * 32000), 16000);
+  const probe = pcm.subarray(0, 10 * 32000);
+  const verifyMs = await bestOf(() => {
+    const session = new glue.WasmSession('/voice_verify_stream');
+    session.attach(engine);
+    for (const param of [template, '16000', '3']) session.onText(param);
+    for (let at = 0; at < probe.length; at += 3200) {
+      if (!session.onBinary(probe.subarray(at, at + 3200)).startsWith('[')) throw new Error(session.lastError);
+    }
+    session.free();
+  }, 3);
+  engine.free();
+  return { kernels: glue.convolutionKernels(), template3sMs, verifyMsPerSecond: verifyMs / 10 };
+}
+
+window.runBuilds = async () => {
+  const pcm = await wavPcm('/data/librivox/librivox_concat_gaps.wav');
+  return {
+    simd128: await buildCosts('simd128', 'voiceport_bg.wasm', pcm),
+    relaxed: await buildCosts('relaxed', 'voiceport_relaxed_bg.wasm', pcm),
+  };
+};
 
 window.runEngines = async () => {
   const pcm = await wavPcm('/data/librivox/librivox_concat_gaps.wav');

@@ -35,12 +35,27 @@ function opusRows(fixtures) {
   });
 }
 
+/** The two engine builds side by side: relaxed SIMD against SIMD128, same page. */
+function buildRows({ simd128, relaxed }) {
+  const row = (measure, key) => [
+    `${measure}: relaxed SIMD build (SIMD128 build)`,
+    `${relaxed[key].toFixed(1)} (${simd128[key].toFixed(1)})`,
+    '',
+    `relaxed/SIMD128 ${(relaxed[key] / simd128[key]).toFixed(2)}`,
+  ];
+  return [
+    row('template of 3 s, ms', 'template3sMs'),
+    row('verify stream, 10 s in 100 ms messages, ms per real-time second', 'verifyMsPerSecond'),
+  ];
+}
+
 const browser = await launchChromium();
 try {
   const page = await openPage(browser, server.url, '/bench/bench.html');
   await page.waitForFunction(() => window.ready);
   const engines = await page.evaluate(() => window.runEngines());
   const verify = await page.evaluate(() => window.runVerifyLoad());
+  const builds = await page.evaluate(() => window.runBuilds());
   // The first cold start fills the Cache API and the HTTP cache; later ones measure a
   // returning visitor (Chromium may keep the compiled wasm from the second load on).
   const context = await browser.newContext();
@@ -70,7 +85,8 @@ try {
     ['  CAM++ pipeline, ms per second of audio', (v.templateMs / v.seconds).toFixed(1), '', ''],
     ['template of 3 s, ms', v.template3sMs.toFixed(0), '', ''],
     ['speaker model load (in-page), ms', v.speakerLoadMs.toFixed(0), '', ''],
-    [`verify stream in the package's worker, real time: busy share (ms per second; ${verify.results} results)`, `${(100 * verify.busyShare).toFixed(1)} % (${verify.msPerSecond.toFixed(1)})`, '', ''],
+    [`verify stream in the package's worker (${verify.kernels} build), real time: busy share (ms per second; ${verify.results} results)`, `${(100 * verify.busyShare).toFixed(1)} % (${verify.msPerSecond.toFixed(1)})`, '', ''],
+    ...buildRows(builds),
     ...opusRows(v.opus),
     ['cold start to first "200", first visit, ms', firstVisit.first200Ms.toFixed(0), '', ''],
     [`cold start to first "200", returning visit (models cached), median (range) of ${RETURNING_VISITS}, ms`, spread('first200Ms'), '', ''],

@@ -7,3 +7,18 @@ pub(crate) mod layers;
 pub(crate) mod lstm;
 pub(crate) mod onnx;
 mod onnx_proto;
+
+/// The instructions the speaker network's convolutions run on here (for
+/// logs and diagnostics): the direct kernels' (`"AVX-512"`, `"relaxed
+/// SIMD"`, `"SIMD128"`), or `"unfolded matrix products"` where they do not
+/// apply (x86-64 without AVX-512, other CPUs).
+pub(crate) fn convolution_kernels() -> &'static str {
+    #[cfg(any(
+        target_arch = "x86_64",
+        all(target_arch = "wasm32", target_feature = "simd128")
+    ))]
+    if direct::available() {
+        return direct::KERNELS;
+    }
+    "unfolded matrix products"
+}

@@ -228,7 +228,11 @@ pub async fn serve(
         header_timeout: Duration::from_secs(config.header_timeout_secs),
     };
     let state = Arc::new(AppState::new(config, models, stopped)?);
-    tracing::info!(addr = %listener.local_addr()?, "voiceport server listening");
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        convolutions = crate::nn::convolution_kernels(),
+        "voiceport server listening"
+    );
     let draining = state.clone();
     let shutdown = async move {
         shutdown.await;

@@ -296,6 +296,14 @@ pub fn match_templates(first: &str, second: &str) -> Result<JsValue, JsError> {
     serde_wasm_bindgen::to_value(&result).map_err(js_error)
 }
 
+/// The instructions the speaker network's convolutions run on in this
+/// build: `"relaxed SIMD"` or `"SIMD128"` (the package picks the build the
+/// browser can run).
+#[wasm_bindgen(js_name = convolutionKernels)]
+pub fn convolution_kernels() -> String {
+    crate::nn::convolution_kernels().to_string()
+}
+
 /// Version and model identifiers.
 #[wasm_bindgen(js_name = buildInfo)]
 pub fn build_info() -> Result<JsValue, JsError> {

@@ -58,6 +58,14 @@ test('templates: created from WAV and PCM, merged and matched', async () => {
   await assert.rejects(voiceport.matchTemplates(fromWav, 'not a template'), /template/i);
 });
 
+test('the engine build matches what this Node.js runs: relaxed SIMD only where supported', async () => {
+  const { relaxedSimd } = await import(join(PACKAGE, 'wasm-feature-detect.js'));
+  const expected = (await relaxedSimd()) ? 'relaxed SIMD' : 'SIMD128';
+  assert.equal((await voiceport.engineStats()).kernels, expected);
+  // The engine still embeds speech with either build: a 3 s template.
+  assert.match(await voiceport.createTemplateFromSamples(pcm.subarray(16000, 64000), 16000), /^[A-Za-z0-9+/]+=*$/);
+});
+
 test('speech segments over PCM buffers, as in the browser', async () => {
   const log = [];
   const detector = new voiceport.SpeechSegments({

@@ -15,6 +15,9 @@ pub(super) const VECTORS: usize = 3;
 /// Columns in one vector.
 pub(super) const LANES: usize = 16;
 
+/// The kernels' name in diagnostics.
+pub(crate) const KERNELS: &str = "AVX-512";
+
 /// Whether this CPU runs the direct convolution.
 pub(crate) fn available() -> bool {
     std::arch::is_x86_feature_detected!("avx512f")

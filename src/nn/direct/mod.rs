@@ -7,7 +7,8 @@
 //! tap after tap (input channel, kernel row, kernel column): each tap loads
 //! the columns it reads straight from the (zero-padded) input and multiplies
 //! them by the block's weights, which are laid out once per convolution so
-//! that a tap's weights are adjacent. It applies to convolutions whose
+//! that a tap's weights are adjacent (fused multiply-adds with AVX-512, and
+//! in wasm builds with relaxed SIMD; a multiply and an add with SIMD128). It applies to convolutions whose
 //! columns (time) step by 1, at any dilation — every convolution of CAM++
 //! but its strided TDNN layer.
 
@@ -28,8 +29,8 @@ use simd128 as simd;
 
 use std::borrow::Cow;
 
-pub(crate) use simd::available;
 use simd::{CHANNELS, LANES, VECTORS};
+pub(crate) use simd::{KERNELS, available};
 
 use super::layers::{Activation, Conv};
 

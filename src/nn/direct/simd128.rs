@@ -1,7 +1,10 @@
 //! The direct convolution's sums with WebAssembly SIMD128: 4 lanes, the
-//! columns beyond the last whole vector summed one by one.
+//! columns beyond the last whole vector summed one by one. A build with the
+//! relaxed-SIMD target feature multiplies and adds in one instruction
+//! (`f32x4.relaxed_madd`: fused where the CPU can, so its last bits may
+//! differ between machines); the package ships both builds.
 
-use std::arch::wasm32::{f32x4_add, f32x4_mul, f32x4_splat, v128, v128_load, v128_store};
+use std::arch::wasm32::{f32x4_splat, v128, v128_load, v128_store};
 
 use super::{Place, Rows};
 
@@ -11,6 +14,13 @@ pub(super) const CHANNELS: usize = 4;
 pub(super) const VECTORS: usize = 3;
 /// Columns in one vector.
 pub(super) const LANES: usize = 4;
+
+/// The kernels' name in diagnostics.
+#[cfg(target_feature = "relaxed-simd")]
+pub(crate) const KERNELS: &str = "relaxed SIMD";
+/// The kernels' name in diagnostics.
+#[cfg(not(target_feature = "relaxed-simd"))]
+pub(crate) const KERNELS: &str = "SIMD128";
 
 /// SIMD128 is part of the build (the crate's wasm target feature).
 pub(crate) fn available() -> bool {
@@ -53,7 +63,7 @@ fn sum<const N: usize>(rows: &Rows, at: Place, out: &mut [f32]) {
         for (channel, weight) in sums.iter_mut().zip(weights) {
             let weight = f32x4_splat(*weight);
             for (sum, x) in channel.iter_mut().zip(&x) {
-                *sum = f32x4_add(*sum, f32x4_mul(weight, *x));
+                *sum = multiply_add(weight, *x, *sum);
             }
         }
     }
@@ -65,4 +75,13 @@ fn sum<const N: usize>(rows: &Rows, at: Place, out: &mut [f32]) {
             unsafe { v128_store(target.add(v * LANES).cast::<v128>(), *sum) };
         }
     }
+}
+
+/// `a × b + c`, fused where the build has relaxed SIMD.
+#[inline(always)]
+fn multiply_add(a: v128, b: v128, c: v128) -> v128 {
+    #[cfg(target_feature = "relaxed-simd")]
+    return std::arch::wasm32::f32x4_relaxed_madd(a, b, c);
+    #[cfg(not(target_feature = "relaxed-simd"))]
+    return std::arch::wasm32::f32x4_add(c, std::arch::wasm32::f32x4_mul(a, b));
 }
