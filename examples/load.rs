@@ -192,12 +192,21 @@ mod native {
             "endpoint,streams,replies,failed_streams,p50_ms,p99_ms,max_ms,\
              result_gap_p50_ms,result_gap_max_ms,server_peak_rss_mib"
         );
+        let spread = if plan.verify && std::env::var_os("SYNCHRONISED_RESULTS").is_none() {
+            Duration::from_secs_f64(voiceport::protocol::VERIFY_HOP_SECONDS)
+        } else {
+            CHUNK
+        };
         for &count in &plan.stream_counts {
             let until = Instant::now() + Duration::from_secs(plan.seconds);
             let tasks: Vec<_> = (0..count)
                 .map(|i| {
-                    // Spread the streams over one chunk period, as real clients are.
-                    let offset = CHUNK.mul_f64(i as f64 / count as f64);
+                    // Spread the streams' starts, as independent clients are:
+                    // over one message period, and for verify streams over
+                    // one result period (a result is due every 0.5 s of a
+                    // stream's audio), so that their results are not all due
+                    // in the same 100 ms unless SYNCHRONISED_RESULTS is set.
+                    let offset = spread.mul_f64(i as f64 / count as f64);
                     tokio::spawn(stream(
                         format!("ws://{}{path}", plan.addr),
                         parameters.clone(),

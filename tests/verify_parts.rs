@@ -147,3 +147,41 @@ fn a_result_that_cannot_be_paid_for_is_skipped_and_its_speech_goes_to_the_next()
     let (a, b) = (caught_up.verify_result.score, fed.verify_result.score);
     assert!((a - b).abs() < 0.05, "caught up {a}, always fed {b}");
 }
+
+/// A stream fed 3 s of `speech` whose next 2.5 s went unpaid: its results
+/// skipped, that speech not embedded.
+fn behind(engine: &VoiceEngine, template: &VoiceTemplate, speech: &[f32]) -> VerifyStream {
+    let mut verify = fed(engine, template, &speech[..48_000]);
+    let mut empty = 0.0;
+    let skipped = verify
+        .push(&speech[48_000..88_000], 40_000, &mut empty)
+        .unwrap();
+    assert_eq!((skipped.results.len(), skipped.skipped), (0, 5));
+    verify
+}
+
+#[test]
+fn a_result_short_of_budget_embeds_the_newest_speech_it_pays_for() {
+    let engine = voice_engine();
+    let speech = flac_samples(UTTERANCE_103.flac);
+    let template = enrolled(&engine, &speech);
+    let message = &speech[88_000..96_000];
+    // A catch-up's budget: the newest second of the 3 s not embedded, and
+    // its context — a result, scored on the speech it had, at that cost.
+    let mut verify = behind(&engine, &template, &speech);
+    let cost = verify.catch_up_cost();
+    let mut budget = cost;
+    let caught_up = verify.push(message, 8_000, &mut budget).unwrap();
+    assert_eq!(caught_up.results.len(), 1);
+    assert!(
+        budget >= 0.0 && budget < 0.04,
+        "{budget} s left of {cost} s"
+    );
+    assert!(caught_up.results[0].verify_result.probability > 0.5);
+    // Too little budget for a tenth of a second beside the context: skipped.
+    let mut verify = behind(&engine, &template, &speech);
+    let mut crumbs = VERIFY_CONTEXT_SECONDS + 0.05;
+    let unpaid = verify.push(message, 8_000, &mut crumbs).unwrap();
+    assert_eq!((unpaid.results.len(), unpaid.skipped), (0, 1));
+    assert_eq!(crumbs, VERIFY_CONTEXT_SECONDS + 0.05);
+}

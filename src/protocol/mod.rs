@@ -18,8 +18,8 @@ pub use error::ProtocolError;
 pub use session::{MESSAGE_SLICE_BYTES, Session};
 pub use streams::{MAX_VERIFIED_SECONDS_PER_MESSAGE, Pace, STARVED_AFTER_SECONDS};
 pub use verify::{
-    MAX_VERIFY_SECONDS, MIN_VERIFY_SPEECH_SECONDS, Scored, VERIFY_CONTEXT_SECONDS,
-    VERIFY_HOP_SECONDS, VerifyStream,
+    CATCH_UP_SPEECH_SECONDS, MAX_VERIFY_SECONDS, MIN_VERIFY_SPEECH_SECONDS, Scored,
+    VERIFY_CONTEXT_SECONDS, VERIFY_HOP_SECONDS, VerifyStream,
 };
 
 /// Reply to an accepted parameter.

@@ -46,7 +46,9 @@ pub enum Pace {
     #[default]
     OnTime,
     /// Behind: optional model work only for a stream that has had no result
-    /// for [`STARVED_AFTER_SECONDS`], and then only its newest window.
+    /// for [`STARVED_AFTER_SECONDS`], and then only its newest window, from
+    /// at most the newest [`super::verify::CATCH_UP_SPEECH_SECONDS`] of its
+    /// speech not embedded yet (the older is left out).
     Late,
     /// Far behind: no optional model work at all.
     VeryLate,
@@ -54,9 +56,9 @@ pub enum Pace {
 
 impl Pace {
     /// The pace of a message that waited `delay` where `late_after` is late;
-    /// five times that is very late.
+    /// twice that is very late.
     pub fn of_delay(delay: std::time::Duration, late_after: std::time::Duration) -> Self {
-        if delay > late_after * 5 {
+        if delay > late_after * 2 {
             Self::VeryLate
         } else if delay > late_after {
             Self::Late
@@ -253,7 +255,7 @@ impl VerifyProcessor {
         let allowance = match self.pace {
             Pace::OnTime => self.budget,
             Pace::Late if self.since_result >= self.starved_after => {
-                self.budget.min(self.stream.result_cost_bound())
+                self.budget.min(self.stream.catch_up_cost())
             }
             Pace::Late | Pace::VeryLate => 0.0,
         };
@@ -307,5 +309,23 @@ impl StreamProcessor for VerifyProcessor {
 
     fn set_pace(&mut self, pace: Pace) {
         self.pace = self.pace.max(pace);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::Pace;
+
+    #[test]
+    fn a_message_is_late_past_the_threshold_and_very_late_past_twice_it() {
+        let late_after = Duration::from_millis(50);
+        let pace = |ms| Pace::of_delay(Duration::from_millis(ms), late_after);
+        assert_eq!(pace(0), Pace::OnTime);
+        assert_eq!(pace(50), Pace::OnTime);
+        assert_eq!(pace(51), Pace::Late);
+        assert_eq!(pace(100), Pace::Late);
+        assert_eq!(pace(101), Pace::VeryLate);
     }
 }

@@ -24,6 +24,10 @@ pub const MIN_VERIFY_SPEECH_SECONDS: f64 = 1.0;
 pub const VERIFY_CONTEXT_SECONDS: f64 = 1.0;
 /// Least new speech worth a part of its own, in seconds.
 const MIN_PART_SECONDS: f64 = 0.1;
+/// Speech a catch-up result embeds at most (the newest of its window's new
+/// speech; older new speech is left out), in seconds: it costs this plus
+/// the context ([`VerifyStream::catch_up_cost`]).
+pub const CATCH_UP_SPEECH_SECONDS: f64 = 1.0;
 
 const ENGINE_RATE: f64 = 16_000.0;
 
@@ -107,6 +111,14 @@ impl VerifyStream {
     pub fn result_cost_bound(&self) -> f64 {
         let frame = API_FRAME_SAMPLES as f64 / ENGINE_RATE;
         self.window_seconds + frame + VERIFY_CONTEXT_SECONDS
+    }
+
+    /// What a catch-up result costs at most (seconds of speech run through
+    /// the network): [`CATCH_UP_SPEECH_SECONDS`] of its newest speech (in
+    /// whole frames) and their context. Given only this much budget, a
+    /// result embeds the newest speech it pays for and leaves out the older.
+    pub fn catch_up_cost(&self) -> f64 {
+        CATCH_UP_SPEECH_SECONDS + VERIFY_CONTEXT_SECONDS
     }
 
     /// Takes 16 kHz audio, which held `client_samples` samples at the client
@@ -252,8 +264,11 @@ impl VerifyStream {
     }
 
     /// Makes a part of the speech of the whole frames heard from
-    /// `first_frame` on that is in no part yet, if `budget` less `reserve`
-    /// pays for it (and then takes the cost from `budget`); `false` if not.
+    /// `first_frame` on that is in no part yet, and takes its cost from
+    /// `budget`. If `budget` less `reserve` pays for less than all of it,
+    /// the part is the newest whole frames it pays for (the older speech is
+    /// left out, heard only as their context); `false` if it pays for less
+    /// than [`MIN_PART_SECONDS`].
     fn embed_new_speech(
         &mut self,
         first_frame: u64,
@@ -264,17 +279,21 @@ impl VerifyStream {
         let whole_frames = self.audio_end() / API_FRAME_SAMPLES;
         let to = (self.frames_start + self.frames.len() as u64).min(whole_frames);
         let new = self.speech_of_frames(from..to);
-        if (new.len() as f64) < MIN_PART_SECONDS * ENGINE_RATE {
+        let least = (MIN_PART_SECONDS * ENGINE_RATE) as usize;
+        if new.len() < least {
             // Too little to embed well on its own: it joins the next part.
             return Ok(true);
         }
-        let context = self.context_before(from);
-        let cost = (new.len() + context.len()) as f64 / ENGINE_RATE;
-        if cost > *budget - reserve {
+        let mut speech = self.context_before(from);
+        let context_samples = speech.len();
+        speech.extend(new);
+        let affordable = ((*budget - reserve).max(0.0) * ENGINE_RATE) as usize;
+        let (context, new) = split_affordable(&speech, context_samples, affordable);
+        if new.len() < least {
             return Ok(false);
         }
-        *budget -= cost;
-        let statistics = match self.engine.speech_statistics(&context, &new) {
+        *budget -= (context.len() + new.len()) as f64 / ENGINE_RATE;
+        let statistics = match self.engine.speech_statistics(context, new) {
             Ok(statistics) => statistics,
             // Too few frames for the network: a sliver of speech left out.
             Err(VoiceError::Inference(_) | VoiceError::NotEnoughSpeech { .. }) => {
@@ -363,5 +382,67 @@ impl VerifyStream {
         {
             self.parts.pop_front();
         }
+    }
+}
+
+/// `speech` (its first `context_samples` the context, the rest new) as the
+/// context and new speech of a part costing at most `affordable` samples:
+/// all of it if it fits, else the newest whole frames of the new speech that
+/// fit beside up to [`VERIFY_CONTEXT_SECONDS`] of the speech before them.
+fn split_affordable(speech: &[f32], context_samples: usize, affordable: usize) -> (&[f32], &[f32]) {
+    if speech.len() <= affordable {
+        return speech.split_at(context_samples);
+    }
+    let frame = API_FRAME_SAMPLES as usize;
+    let context = (VERIFY_CONTEXT_SECONDS * ENGINE_RATE) as usize;
+    let new_samples = speech.len() - context_samples;
+    let kept = affordable.saturating_sub(context).min(new_samples) / frame * frame;
+    let start = speech.len() - kept;
+    let part = &speech[start.saturating_sub(context)..];
+    part.split_at(part.len() - kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FRAME: usize = API_FRAME_SAMPLES as usize;
+    const CONTEXT: usize = (VERIFY_CONTEXT_SECONDS * ENGINE_RATE) as usize;
+
+    /// `context` samples of context (values -1) then `new` of new speech
+    /// (values 0, 1, 2, … so that what was kept can be told).
+    fn speech(context: usize, new: usize) -> Vec<f32> {
+        let mut speech = vec![-1.0; context];
+        speech.extend((0..new).map(|i| i as f32));
+        speech
+    }
+
+    #[test]
+    fn a_part_that_fits_is_kept_whole() {
+        let speech = speech(CONTEXT, 20 * FRAME);
+        let (context, new) = split_affordable(&speech, CONTEXT, speech.len());
+        assert_eq!((context.len(), new.len()), (CONTEXT, 20 * FRAME));
+        assert_eq!(new[0], 0.0);
+    }
+
+    #[test]
+    fn a_part_short_of_budget_keeps_the_newest_whole_frames_and_their_context() {
+        let speech = speech(CONTEXT, 100 * FRAME);
+        let affordable = CONTEXT + 30 * FRAME + FRAME / 2;
+        let (context, new) = split_affordable(&speech, CONTEXT, affordable);
+        assert_eq!(new.len(), 30 * FRAME);
+        assert_eq!(new[0], (70 * FRAME) as f32);
+        assert_eq!(*new.last().unwrap(), (100 * FRAME - 1) as f32);
+        // The context is the speech just before, dropped new speech included.
+        assert_eq!(context.len(), CONTEXT);
+        assert_eq!(*context.last().unwrap(), (70 * FRAME - 1) as f32);
+    }
+
+    #[test]
+    fn a_part_without_context_to_spare_keeps_nothing() {
+        let speech = speech(CONTEXT, 100 * FRAME);
+        let (context, new) = split_affordable(&speech, CONTEXT, CONTEXT - 1);
+        assert!(new.is_empty());
+        assert!(context.len() <= CONTEXT);
     }
 }
