@@ -173,10 +173,7 @@ fn a_result_short_of_budget_embeds_the_newest_speech_it_pays_for() {
     let mut budget = cost;
     let caught_up = verify.push(message, 8_000, &mut budget).unwrap();
     assert_eq!(caught_up.results.len(), 1);
-    assert!(
-        budget >= 0.0 && budget < 0.04,
-        "{budget} s left of {cost} s"
-    );
+    assert!((0.0..0.04).contains(&budget), "{budget} s left of {cost} s");
     assert!(caught_up.results[0].verify_result.probability > 0.5);
     // Too little budget for a tenth of a second beside the context: skipped.
     let mut verify = behind(&engine, &template, &speech);
