@@ -56,9 +56,9 @@ pub enum Pace {
 
 impl Pace {
     /// The pace of a message that waited `delay` where `late_after` is late;
-    /// twice that is very late.
+    /// one and a half times that is very late.
     pub fn of_delay(delay: std::time::Duration, late_after: std::time::Duration) -> Self {
-        if delay > late_after * 2 {
+        if delay > late_after * 3 / 2 {
             Self::VeryLate
         } else if delay > late_after {
             Self::Late
@@ -319,13 +319,13 @@ mod tests {
     use super::Pace;
 
     #[test]
-    fn a_message_is_late_past_the_threshold_and_very_late_past_twice_it() {
+    fn a_message_is_late_past_the_threshold_and_very_late_past_half_as_much_again() {
         let late_after = Duration::from_millis(50);
         let pace = |ms| Pace::of_delay(Duration::from_millis(ms), late_after);
         assert_eq!(pace(0), Pace::OnTime);
         assert_eq!(pace(50), Pace::OnTime);
         assert_eq!(pace(51), Pace::Late);
-        assert_eq!(pace(100), Pace::Late);
-        assert_eq!(pace(101), Pace::VeryLate);
+        assert_eq!(pace(75), Pace::Late);
+        assert_eq!(pace(76), Pace::VeryLate);
     }
 }
