@@ -3,10 +3,7 @@
 
 use std::mem::MaybeUninit;
 
-#[cfg(any(
-    target_arch = "x86_64",
-    all(target_arch = "wasm32", target_feature = "simd128")
-))]
+#[cfg(direct_kernels)]
 use super::direct;
 
 /// The logistic function.
@@ -337,10 +334,7 @@ pub(crate) struct Conv {
     /// One bias per output channel, or none.
     pub bias: Option<Vec<f32>>,
     /// The weights laid out for the direct convolution, once first needed.
-    #[cfg(any(
-        target_arch = "x86_64",
-        all(target_arch = "wasm32", target_feature = "simd128")
-    ))]
+    #[cfg(direct_kernels)]
     direct: std::sync::OnceLock<Vec<f32>>,
 }
 
@@ -364,10 +358,7 @@ impl Conv {
             columns,
             weights,
             bias,
-            #[cfg(any(
-                target_arch = "x86_64",
-                all(target_arch = "wasm32", target_feature = "simd128")
-            ))]
+            #[cfg(direct_kernels)]
             direct: std::sync::OnceLock::new(),
         }
     }
@@ -392,10 +383,7 @@ impl Conv {
 
     /// Convolves the first `self.inputs` channels of `input`.
     pub fn apply(&self, input: &Activation) -> Activation {
-        #[cfg(any(
-            target_arch = "x86_64",
-            all(target_arch = "wasm32", target_feature = "simd128")
-        ))]
+        #[cfg(direct_kernels)]
         if direct::applies_to(self) && direct::available() {
             let packed = self.direct.get_or_init(|| direct::pack(self));
             return direct::apply(self, packed, input);

@@ -13,10 +13,7 @@ mod onnx_proto;
 /// SIMD"`, `"SIMD128"`), or `"unfolded matrix products"` where they do not
 /// apply (x86-64 without AVX-512, other CPUs).
 pub(crate) fn convolution_kernels() -> &'static str {
-    #[cfg(any(
-        target_arch = "x86_64",
-        all(target_arch = "wasm32", target_feature = "simd128")
-    ))]
+    #[cfg(direct_kernels)]
     if direct::available() {
         return direct::KERNELS;
     }

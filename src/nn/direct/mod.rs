@@ -12,10 +12,7 @@
 //! columns (time) step by 1, at any dilation — every convolution of CAM++
 //! but its strided TDNN layer.
 
-#![cfg(any(
-    target_arch = "x86_64",
-    all(target_arch = "wasm32", target_feature = "simd128")
-))]
+#![cfg(direct_kernels)]
 
 #[cfg(target_arch = "x86_64")]
 mod avx512;
