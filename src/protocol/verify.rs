@@ -5,8 +5,10 @@
 //! the last one only (with [`VERIFY_CONTEXT_SECONDS`] of the speech before it
 //! as context) and keeps the frame statistics of that part; a window's
 //! embedding pools the parts it covers. A result costs its new speech, not
-//! its whole window, and a result skipped (too little budget) leaves its
-//! speech to the next one, which embeds everything its window has not had.
+//! its whole window. A result skipped (no budget) leaves its speech to the
+//! next one, which embeds everything its window has not had — or, short of
+//! budget itself (a catch-up under load), the newest of that speech it can
+//! pay for, the older left out.
 
 use std::collections::VecDeque;
 

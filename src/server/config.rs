@@ -43,10 +43,10 @@ pub struct ServerConfig {
     #[arg(long, env = "VOICEPORT_SEND_TIMEOUT_SECS", default_value_t = 30)]
     pub send_timeout_secs: u64,
     /// Milliseconds a binary message step may wait for the model workers
-    /// before it counts as late (one and a half times that: very late): a late verify
-    /// message embeds only for a stream starved of results, a very late one
-    /// not at all, so streams stay at real time when the server is past
-    /// capacity.
+    /// before it counts as late (one and a half times that: very late): a
+    /// late verify message embeds only for a stream starved of results, a
+    /// very late one not at all, so streams stay at real time when the
+    /// server is past capacity.
     #[arg(long, env = "VOICEPORT_LATE_AFTER_MS", default_value_t = 50)]
     pub late_after_ms: u64,
     /// Seconds open streams may go on after SIGTERM (the server is then not

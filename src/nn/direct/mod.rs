@@ -8,9 +8,9 @@
 //! the columns it reads straight from the (zero-padded) input and multiplies
 //! them by the block's weights, which are laid out once per convolution so
 //! that a tap's weights are adjacent (fused multiply-adds with AVX-512, and
-//! in wasm builds with relaxed SIMD; a multiply and an add with SIMD128). It applies to convolutions whose
-//! columns (time) step by 1, at any dilation — every convolution of CAM++
-//! but its strided TDNN layer.
+//! in wasm builds with relaxed SIMD; a multiply and an add with SIMD128).
+//! It applies to convolutions whose columns (time) step by 1, at any
+//! dilation — every convolution of CAM++ but its strided TDNN layer.
 
 #![cfg(direct_kernels)]
 
