@@ -291,12 +291,12 @@ impl VerifyStream {
         let context_samples = speech.len();
         speech.extend(new);
         let affordable = ((*budget - reserve).max(0.0) * ENGINE_RATE) as usize;
-        let (context, new) = split_affordable(&speech, context_samples, affordable);
-        if new.len() < least {
+        let (part, new_samples) = split_affordable(&speech, context_samples, affordable);
+        if new_samples < least {
             return Ok(false);
         }
-        *budget -= (context.len() + new.len()) as f64 / ENGINE_RATE;
-        let statistics = match self.engine.speech_statistics(context, new) {
+        *budget -= part.len() as f64 / ENGINE_RATE;
+        let statistics = match self.engine.speech_statistics(part, new_samples) {
             Ok(statistics) => statistics,
             // Too few frames for the network: a sliver of speech left out.
             Err(VoiceError::Inference(_) | VoiceError::NotEnoughSpeech { .. }) => {
@@ -388,21 +388,21 @@ impl VerifyStream {
     }
 }
 
-/// `speech` (its first `context_samples` the context, the rest new) as the
-/// context and new speech of a part costing at most `affordable` samples:
-/// all of it if it fits, else the newest whole frames of the new speech that
-/// fit beside up to [`VERIFY_CONTEXT_SECONDS`] of the speech before them.
-fn split_affordable(speech: &[f32], context_samples: usize, affordable: usize) -> (&[f32], &[f32]) {
+/// The part of `speech` (its first `context_samples` the context, the rest
+/// new) to run through the network at a cost of at most `affordable`
+/// samples, and how many of its last samples are new: all of it if it fits,
+/// else the newest whole frames of the new speech that fit beside up to
+/// [`VERIFY_CONTEXT_SECONDS`] of the speech before them.
+fn split_affordable(speech: &[f32], context_samples: usize, affordable: usize) -> (&[f32], usize) {
+    let new_samples = speech.len() - context_samples;
     if speech.len() <= affordable {
-        return speech.split_at(context_samples);
+        return (speech, new_samples);
     }
     let frame = API_FRAME_SAMPLES as usize;
     let context = (VERIFY_CONTEXT_SECONDS * ENGINE_RATE) as usize;
-    let new_samples = speech.len() - context_samples;
     let kept = affordable.saturating_sub(context).min(new_samples) / frame * frame;
     let start = speech.len() - kept;
-    let part = &speech[start.saturating_sub(context)..];
-    part.split_at(part.len() - kept)
+    (&speech[start.saturating_sub(context)..], kept)
 }
 
 #[cfg(test)]
@@ -420,10 +420,16 @@ mod tests {
         speech
     }
 
+    /// The context and the new speech of a part from [`split_affordable`].
+    fn split(speech: &[f32], affordable: usize) -> (&[f32], &[f32]) {
+        let (part, new_samples) = split_affordable(speech, CONTEXT, affordable);
+        part.split_at(part.len() - new_samples)
+    }
+
     #[test]
     fn a_part_that_fits_is_kept_whole() {
         let speech = speech(CONTEXT, 20 * FRAME);
-        let (context, new) = split_affordable(&speech, CONTEXT, speech.len());
+        let (context, new) = split(&speech, speech.len());
         assert_eq!((context.len(), new.len()), (CONTEXT, 20 * FRAME));
         assert_eq!(new[0], 0.0);
     }
@@ -432,7 +438,7 @@ mod tests {
     fn a_part_short_of_budget_keeps_the_newest_whole_frames_and_their_context() {
         let speech = speech(CONTEXT, 100 * FRAME);
         let affordable = CONTEXT + 30 * FRAME + FRAME / 2;
-        let (context, new) = split_affordable(&speech, CONTEXT, affordable);
+        let (context, new) = split(&speech, affordable);
         assert_eq!(new.len(), 30 * FRAME);
         assert_eq!(new[0], (70 * FRAME) as f32);
         assert_eq!(*new.last().unwrap(), (100 * FRAME - 1) as f32);
@@ -444,7 +450,7 @@ mod tests {
     #[test]
     fn a_part_without_context_to_spare_keeps_nothing() {
         let speech = speech(CONTEXT, 100 * FRAME);
-        let (context, new) = split_affordable(&speech, CONTEXT, CONTEXT - 1);
+        let (context, new) = split(&speech, CONTEXT - 1);
         assert!(new.is_empty());
         assert!(context.len() <= CONTEXT);
     }

@@ -73,21 +73,21 @@ impl VoiceEngine {
         sum.finish()
     }
 
-    /// The speaker network's frame statistics of `new` speech (16 kHz, free
-    /// of silence) heard after `context` speech: the network runs over both,
-    /// features normalised by their joint mean, and only the frames of `new`
-    /// are kept. Merged over the parts of a stream and given to
+    /// The speaker network's frame statistics of the last `new_samples` of
+    /// `speech` (16 kHz, free of silence), the samples before them heard as
+    /// context: the network runs over all of it, features normalised by
+    /// their joint mean, and only the frames of the new samples are kept.
+    /// Merged over the parts of a stream and given to
     /// [`Self::embed_statistics`], they embed the stream's speech without
     /// running the network over any of it twice (an approximation of
     /// [`Self::embed_speech`] of the whole: cosine ≈ 0.95 on 3 s windows).
     pub fn speech_statistics(
         &self,
-        context: &[f32],
-        new: &[f32],
+        speech: &[f32],
+        new_samples: usize,
     ) -> Result<FrameStatistics, VoiceError> {
-        let speech = [context, new].concat();
-        let features = self.normalized_features(self.fbank.compute(&speech), speech.len())?;
-        let new_frames = new.len().div_ceil(super::FRAME_SHIFT);
+        let features = self.normalized_features(self.fbank.compute(speech), speech.len())?;
+        let new_frames = new_samples.div_ceil(super::FRAME_SHIFT);
         self.speaker.frame_statistics(&features, new_frames)
     }
 
