@@ -31,7 +31,7 @@ use speech_files::{flac_files, read_flac, telephone, through_pcm_input};
 use voiceport::protocol::{MIN_VERIFY_SPEECH_SECONDS, VERIFY_HOP_SECONDS, VerifyStream};
 use voiceport::vad::SileroModel;
 use voiceport::voice::{
-    CALIBRATION_OFFSET, CALIBRATION_SLOPE, CamPlusModel, Fbank, VoiceEngine, VoiceTemplate, dot,
+    Band, CALIBRATION_OFFSET, CALIBRATION_SLOPE, CamPlusModel, Fbank, VoiceEngine, VoiceTemplate, dot,
     normalized,
 };
 
@@ -53,7 +53,7 @@ fn main() {
     for path in &files {
         let samples = through_pcm_input(&read_flac(path), 16_000);
         let (a, b) = samples.split_at(samples.len() / 2);
-        let (Ok(ta), Ok(tb)) = (engine.template(a), engine.template(b)) else {
+        let (Ok(ta), Ok(tb)) = (engine.template(a, Band::Wide), engine.template(b, Band::Wide)) else {
             eprintln!("skipped {}: not enough speech", path.display());
             continue;
         };
@@ -166,7 +166,7 @@ fn telephone_band(
     for path in files {
         let samples = through_pcm_input(&telephone(&read_flac(path)), 8_000);
         let (a, b) = samples.split_at(samples.len() / 2);
-        let (Ok(ta), Ok(tb)) = (engine.template(a), engine.template(b)) else {
+        let (Ok(ta), Ok(tb)) = (engine.template(a, Band::Narrow), engine.template(b, Band::Narrow)) else {
             eprintln!("8 kHz: skipped {}: not enough speech", path.display());
             continue;
         };

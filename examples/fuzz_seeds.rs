@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 
 use voiceport::audio::{OggOpusDemuxer, decode_wav, ogg_pages};
-use voiceport::voice::{EMBEDDING_DIM, SPEAKER_MODEL_ID, VoiceTemplate};
+use voiceport::voice::{Band, EMBEDDING_DIM, SPEAKER_MODEL_ID, VoiceTemplate};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 /// Index of 16000 in `OPUS_RATES` and of the PCM summary stream in `Endpoint::PATHS`.
@@ -21,7 +21,7 @@ fn main() -> std::io::Result<()> {
     let out = Path::new(&out);
 
     let embedding: Vec<f32> = (0..EMBEDDING_DIM).map(|i| (i as f32).sin()).collect();
-    let template = VoiceTemplate::new(SPEAKER_MODEL_ID, 4.5, &embedding).expect("template");
+    let template = VoiceTemplate::new(SPEAKER_MODEL_ID, 4.5, Band::Narrow, &embedding).expect("template");
     fs::write(out.join("template/valid.bin"), template.to_bytes())?;
 
     let ogg = fs::read(format!("{DATA}/opus/mono16k_32kbps_10ms.opus"))?;

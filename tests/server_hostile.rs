@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::socket::{TestServer, multipart};
 use common::*;
 use serde_json::Value;
-use voiceport::voice::{SPEAKER_MODEL, VoiceTemplate};
+use voiceport::voice::{Band, SPEAKER_MODEL, VoiceTemplate};
 
 /// The model-work counts of `/health`.
 async fn work(server: &TestServer) -> Value {
@@ -166,7 +166,7 @@ async fn a_client_that_stops_reading_is_closed() {
 /// A base64 template of the model with `dimension` values and `seconds` of speech.
 fn forged(dimension: usize, seconds: f32) -> String {
     let embedding: Vec<f32> = (0..dimension).map(|i| (i as f32).cos()).collect();
-    let mut template = VoiceTemplate::new(SPEAKER_MODEL.id, 2.0, &embedding).unwrap();
+    let mut template = VoiceTemplate::new(SPEAKER_MODEL.id, 2.0, Band::Wide, &embedding).unwrap();
     template.speech_seconds = seconds;
     template.to_base64()
 }

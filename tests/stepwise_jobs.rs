@@ -9,6 +9,7 @@ use voiceport::audio::{AudioInput, PcmInput};
 use voiceport::models::Models;
 use voiceport::service::{AudioBuffer, create_template, speech_summary};
 use voiceport::vad::frame_decisions;
+use voiceport::voice::Band;
 
 /// 95 s of speech and pauses at 8 kHz: several steps of every stage.
 fn long_recording() -> Vec<u8> {
@@ -40,7 +41,7 @@ fn templates_and_summaries_equal_the_whole_buffer_pipeline() {
     let samples = whole(&bytes);
 
     let stepwise = create_template(&models, audio).unwrap();
-    let reference = models.voice().unwrap().template(&samples).unwrap();
+    let reference = models.voice().unwrap().template(&samples, Band::of_rate(8_000)).unwrap();
     assert_eq!(stepwise, reference.to_base64());
 
     let summary = speech_summary(&models, audio).unwrap().summary;

@@ -9,7 +9,7 @@ use common::*;
 use voiceport::protocol::{
     MIN_VERIFY_SPEECH_SECONDS, Scored, VERIFY_CONTEXT_SECONDS, VERIFY_HOP_SECONDS, VerifyStream,
 };
-use voiceport::voice::{VoiceEngine, VoiceTemplate, dot};
+use voiceport::voice::{Band, VoiceEngine, VoiceTemplate, dot};
 
 fn stream(engine: &VoiceEngine, template: &VoiceTemplate) -> VerifyStream {
     VerifyStream::new(engine.clone(), template.clone(), 16_000, 3.0, 3.0)
@@ -49,7 +49,7 @@ fn spent_on(stream: &mut VerifyStream, samples: &[f32]) -> (f64, Scored) {
 }
 
 fn enrolled(engine: &VoiceEngine, samples: &[f32]) -> VoiceTemplate {
-    engine.template(samples).expect("template")
+    engine.template(samples, Band::Wide).expect("template")
 }
 
 #[test]

@@ -302,6 +302,7 @@ pub fn shorten(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::voice::Band;
 
     /// The parameters of a summary stream given `rate`.
     fn summary(rate: &str) -> Result<StreamParams, ProtocolError> {
@@ -320,7 +321,7 @@ mod tests {
     }
 
     fn template() -> String {
-        VoiceTemplate::new(SPEAKER_MODEL.id, 2.0, &[1.0; 192])
+        VoiceTemplate::new(SPEAKER_MODEL.id, 2.0, Band::Wide, &[1.0; 192])
             .unwrap()
             .to_base64()
     }
@@ -442,9 +443,9 @@ mod tests {
             ParamBuilder::new(EndpointKind::VoiceVerify, Codec::Pcm16).accept(text, true)
         };
         assert!(accept("not a template").is_err());
-        let foreign = VoiceTemplate::new("other-model", 2.0, &[1.0; 192]).unwrap();
+        let foreign = VoiceTemplate::new("other-model", 2.0, Band::Wide, &[1.0; 192]).unwrap();
         assert!(accept(&foreign.to_base64()).is_err());
-        let short = VoiceTemplate::new(SPEAKER_MODEL.id, 2.0, &[1.0; 191]).unwrap();
+        let short = VoiceTemplate::new(SPEAKER_MODEL.id, 2.0, Band::Wide, &[1.0; 191]).unwrap();
         assert!(accept(&short.to_base64()).is_err());
         assert!(accept(&format!("\"{}\"", template())).is_ok());
     }

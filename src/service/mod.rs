@@ -16,7 +16,7 @@ use crate::protocol::messages::{SpeechSummaryBody, SpeechSummaryJson, speech_eve
 use crate::speech::SpeechSummary;
 use crate::vad::{API_FRAME_SAMPLES, RecordingDecisions};
 use crate::voice::{
-    EmbeddingSum, Fbank, Features, MatchResult, SPEAKER_MODEL, SPEAKER_MODEL_ID, TEMPLATE_VERSION,
+    Band, EmbeddingSum, Fbank, Features, MatchResult, SPEAKER_MODEL, SPEAKER_MODEL_ID, TEMPLATE_VERSION,
     VoiceEngine, VoiceError, VoiceQuality, VoiceTemplate, embedding_window, enrollment_seconds,
     match_templates, select_speech, window_count,
 };
@@ -250,6 +250,7 @@ impl SpeechSelector {
 /// window per step.
 pub struct TemplateJob {
     engine: VoiceEngine,
+    band: Band,
     stage: TemplateStage,
 }
 
@@ -272,9 +273,12 @@ impl TemplateJob {
     /// Takes `audio` (a WAV file is decoded here); the rest is done by the steps.
     pub fn start(models: &Models, audio: AudioBuffer) -> Result<Self, ServiceError> {
         let engine = models.voice()?.clone();
-        let pass = Box::new(VadPass::new(models, RecordingSlices::new(audio)?));
+        let slices = RecordingSlices::new(audio)?;
+        let band = Band::of_rate(slices.rate);
+        let pass = Box::new(VadPass::new(models, slices));
         Ok(Self {
             engine,
+            band,
             stage: TemplateStage::Vad(pass, SpeechSelector::default()),
         })
     }
@@ -323,7 +327,7 @@ impl TemplateJob {
                 sum.add(&self.engine.embed_window(&window)?);
                 *next += 1;
                 if *next == window_count(features) {
-                    let template = VoiceTemplate::new(SPEAKER_MODEL_ID, *seconds, &sum.finish()?)?;
+                    let template = VoiceTemplate::new(SPEAKER_MODEL_ID, *seconds, self.band, &sum.finish()?)?;
                     return Ok(Some(template.to_base64()));
                 }
             }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::template::normalized;
 use super::{
-    CamPlusModel, FBANK_BINS, Fbank, Features, FrameStatistics, TemplateModel, VoiceError,
+    Band, CamPlusModel, FBANK_BINS, Fbank, Features, FrameStatistics, TemplateModel, VoiceError,
     VoiceTemplate,
 };
 use crate::vad::{API_FRAME_SAMPLES, SileroModel, frame_decisions};
@@ -123,12 +123,13 @@ impl VoiceEngine {
         Ok(normalized(&self.speaker.embed(window)?)?)
     }
 
-    /// An enrollment template from a 16 kHz recording.
-    pub fn template(&self, samples: &[f32]) -> Result<VoiceTemplate, VoiceError> {
+    /// An enrollment template from a recording at 16 kHz that reached the
+    /// engine in `band` (see [`Band::of_rate`]).
+    pub fn template(&self, samples: &[f32], band: Band) -> Result<VoiceTemplate, VoiceError> {
         let speech = self.speech_of(samples)?;
         let seconds = enrollment_seconds(&speech)?;
         let embedding = self.embed_speech(&speech)?;
-        Ok(VoiceTemplate::new(SPEAKER_MODEL_ID, seconds, &embedding)?)
+        Ok(VoiceTemplate::new(SPEAKER_MODEL_ID, seconds, band, &embedding)?)
     }
 }
 

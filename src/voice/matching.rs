@@ -67,7 +67,7 @@ mod tests {
 
     #[test]
     fn identical_templates_match() {
-        let t = VoiceTemplate::new("m", 2.0, &[0.3, 0.4]).unwrap();
+        let t = VoiceTemplate::new("m", 2.0, crate::voice::Band::Wide, &[0.3, 0.4]).unwrap();
         let r = match_templates(&t, &t).unwrap();
         assert!((r.score - 1.0).abs() < 1e-6);
         assert!(r.probability > 0.99);

@@ -2,6 +2,7 @@
 //! and matching. Plain Rust, no I/O (the verify stream's cadence is the
 //! protocol's: `crate::protocol::VerifyStream`).
 
+mod band;
 mod campplus;
 mod engine;
 mod error;
@@ -10,6 +11,7 @@ mod matching;
 mod quality;
 mod template;
 
+pub use band::Band;
 pub use campplus::{CamPlusModel, EMBEDDING_DIM, FrameStatistics};
 pub use engine::{
     EmbeddingSum, MIN_ENROLL_SPEECH_SECONDS, SPEAKER_MODEL, SPEAKER_MODEL_ID, VoiceEngine,

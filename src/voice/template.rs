@@ -1,17 +1,26 @@
 //! Voice templates: a versioned, checksummed binary format, base64 on the wire.
 //!
-//! Layout (little-endian), version 1:
+//! Layout (little-endian), version 2:
 //! `"VPVT"` magic · u16 version · u8 model-id length · model id (UTF-8) ·
-//! u16 dimension · f32 speech seconds · dimension × f32 unit embedding ·
-//! u32 CRC-32 of everything before it.
+//! u16 dimension · f32 speech seconds · u8 band (0 wide, 1 narrow) ·
+//! dimension × f32 unit embedding · u32 CRC-32 of everything before it.
+//!
+//! Version 1 (before templates recorded their band) is the same without the
+//! band byte; it is still read, as a wide-band template: every client of
+//! that time was scored as one.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use thiserror::Error;
 
+use super::Band;
+
 const MAGIC: &[u8; 4] = b"VPVT";
 /// The format version written by this build.
-pub const TEMPLATE_VERSION: u16 = 1;
+pub const TEMPLATE_VERSION: u16 = 2;
+
+/// The first format version, still read (without a band: wide).
+const TEMPLATE_VERSION_WITHOUT_BAND: u16 = 1;
 
 /// Most speech a template may stand for, in seconds (about 278 hours): more
 /// is no enrollment but a forged or overflowing length.
@@ -37,7 +46,7 @@ pub enum TemplateError {
     #[error("not a voiceport voice template (bad magic)")]
     BadMagic,
     /// Written by a newer or unknown format version.
-    #[error("unsupported template version {0} (this build reads version {TEMPLATE_VERSION})")]
+    #[error("unsupported template version {0} (this build reads versions 1 to {TEMPLATE_VERSION})")]
     UnsupportedVersion(u16),
     /// Shorter than its header says.
     #[error("template is truncated")]
@@ -45,6 +54,9 @@ pub enum TemplateError {
     /// Longer than its header says.
     #[error("template has {0} unexpected trailing bytes")]
     TrailingBytes(usize),
+    /// A band code no version of the format has.
+    #[error("template has an unknown band code {0}")]
+    UnknownBand(u8),
     /// The checksum does not match the content.
     #[error("template is corrupted (checksum mismatch)")]
     Corrupted,
@@ -84,16 +96,19 @@ pub struct VoiceTemplate {
     pub model_id: String,
     /// Seconds of speech the embedding was computed from.
     pub speech_seconds: f32,
+    /// The band the speech was heard in.
+    pub band: Band,
     /// L2-normalized embedding.
     pub embedding: Vec<f32>,
 }
 
 impl VoiceTemplate {
-    /// A template from a raw embedding (normalized here); the speech length
-    /// must be within 0..=[`MAX_TEMPLATE_SPEECH_SECONDS`].
+    /// A template from a raw embedding (normalized here) of speech heard in
+    /// `band`; the speech length must be within 0..=[`MAX_TEMPLATE_SPEECH_SECONDS`].
     pub fn new(
         model_id: &str,
         speech_seconds: f32,
+        band: Band,
         embedding: &[f32],
     ) -> Result<Self, TemplateError> {
         if !(0.0..=MAX_TEMPLATE_SPEECH_SECONDS).contains(&speech_seconds) {
@@ -102,6 +117,7 @@ impl VoiceTemplate {
         Ok(Self {
             model_id: model_id.to_string(),
             speech_seconds,
+            band,
             embedding: normalized(embedding)?,
         })
     }
@@ -111,13 +127,14 @@ impl VoiceTemplate {
         let id = self.model_id.as_bytes();
         let id_len = u8::try_from(id.len()).expect("model ids are short");
         let dim = u16::try_from(self.embedding.len()).expect("embedding dimension fits u16");
-        let mut out = Vec::with_capacity(16 + id.len() + 4 * self.embedding.len());
+        let mut out = Vec::with_capacity(17 + id.len() + 4 * self.embedding.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&TEMPLATE_VERSION.to_le_bytes());
         out.push(id_len);
         out.extend_from_slice(id);
         out.extend_from_slice(&dim.to_le_bytes());
         out.extend_from_slice(&self.speech_seconds.to_le_bytes());
+        out.push(self.band.code());
         for v in &self.embedding {
             out.extend_from_slice(&v.to_le_bytes());
         }
@@ -132,7 +149,7 @@ impl VoiceTemplate {
             return Err(TemplateError::BadMagic);
         }
         let version = reader.u16()?;
-        if version != TEMPLATE_VERSION {
+        if !(TEMPLATE_VERSION_WITHOUT_BAND..=TEMPLATE_VERSION).contains(&version) {
             return Err(TemplateError::UnsupportedVersion(version));
         }
         let id_len = reader.take(1)?[0] as usize;
@@ -140,6 +157,12 @@ impl VoiceTemplate {
             .map_err(|_| TemplateError::Corrupted)?;
         let dim = reader.u16()? as usize;
         let speech_seconds = reader.f32()?;
+        let band = if version == TEMPLATE_VERSION_WITHOUT_BAND {
+            Band::Wide
+        } else {
+            let code = reader.take(1)?[0];
+            Band::from_code(code).ok_or(TemplateError::UnknownBand(code))?
+        };
         let embedding = (0..dim)
             .map(|_| reader.f32())
             .collect::<Result<Vec<_>, _>>()?;
@@ -151,7 +174,7 @@ impl VoiceTemplate {
         if crc32fast::hash(&bytes[..content_len]) != checksum {
             return Err(TemplateError::Corrupted);
         }
-        Self::new(&model_id, speech_seconds, &embedding)
+        Self::new(&model_id, speech_seconds, band, &embedding)
     }
 
     /// The base64 text form.
@@ -189,7 +212,9 @@ impl VoiceTemplate {
     }
 
     /// Merges templates of one speaker: the speech-length-weighted mean of
-    /// their unit embeddings, normalized. All must come from one model.
+    /// their unit embeddings, normalized. All must come from one model. The
+    /// merged template's band is the one most of the speech was heard in
+    /// (wide on a tie).
     pub fn merge(templates: &[VoiceTemplate]) -> Result<Self, TemplateError> {
         let first = templates.first().ok_or(TemplateError::NothingToMerge)?;
         let mut sum = vec![0.0f64; first.embedding.len()];
@@ -214,7 +239,17 @@ impl VoiceTemplate {
         if speech > f64::from(MAX_TEMPLATE_SPEECH_SECONDS) {
             return Err(TemplateError::InvalidSpeechLength(speech));
         }
-        Self::new(&first.model_id, speech as f32, &merged)
+        let narrow: f64 = templates
+            .iter()
+            .filter(|t| t.band == Band::Narrow)
+            .map(|t| f64::from(t.speech_seconds))
+            .sum();
+        let band = if narrow > speech - narrow {
+            Band::Narrow
+        } else {
+            Band::Wide
+        };
+        Self::new(&first.model_id, speech as f32, band, &merged)
     }
 
     /// Cosine similarity with another template of the same model.
@@ -291,7 +326,7 @@ mod tests {
 
     fn sample() -> VoiceTemplate {
         let embedding: Vec<f32> = (0..192).map(|i| (i as f32 * 0.37).sin()).collect();
-        VoiceTemplate::new("model-a", 4.5, &embedding).unwrap()
+        VoiceTemplate::new("model-a", 4.5, Band::Wide, &embedding).unwrap()
     }
 
     #[test]
@@ -329,10 +364,10 @@ mod tests {
             Err(TemplateError::Corrupted)
         );
         let mut future = bytes.clone();
-        future[4] = 2;
+        future[4] = 3;
         assert_eq!(
             VoiceTemplate::from_bytes(&future),
-            Err(TemplateError::UnsupportedVersion(2))
+            Err(TemplateError::UnsupportedVersion(3))
         );
         let mut longer = bytes.clone();
         longer.push(0);
@@ -350,14 +385,67 @@ mod tests {
         );
     }
 
+    /// The version 1 bytes of `template`, written as builds before the
+    /// band wrote them.
+    fn version_1_bytes(template: &VoiceTemplate) -> Vec<u8> {
+        let mut bytes = template.to_bytes();
+        bytes.truncate(bytes.len() - 4);
+        bytes[4..6].copy_from_slice(&1u16.to_le_bytes());
+        let band_at = 4 + 2 + 1 + template.model_id.len() + 2 + 4;
+        bytes.remove(band_at);
+        let checksum = crc32fast::hash(&bytes);
+        bytes.extend_from_slice(&checksum.to_le_bytes());
+        bytes
+    }
+
+    #[test]
+    fn templates_record_their_band_and_version_1_reads_as_wide() {
+        let narrow = VoiceTemplate {
+            band: Band::Narrow,
+            ..sample()
+        };
+        let read = VoiceTemplate::from_bytes(&narrow.to_bytes()).unwrap();
+        assert_eq!(read, narrow);
+        let old = VoiceTemplate::from_bytes(&version_1_bytes(&narrow)).unwrap();
+        assert_eq!(old.band, Band::Wide);
+        assert_eq!(old.embedding, narrow.embedding);
+        assert_eq!(old.speech_seconds, narrow.speech_seconds);
+    }
+
+    #[test]
+    fn an_unknown_band_code_is_rejected() {
+        let mut bytes = sample().to_bytes();
+        let band_at = 4 + 2 + 1 + "model-a".len() + 2 + 4;
+        bytes[band_at] = 7;
+        let content = bytes.len() - 4;
+        let checksum = crc32fast::hash(&bytes[..content]);
+        bytes[content..].copy_from_slice(&checksum.to_le_bytes());
+        assert_eq!(
+            VoiceTemplate::from_bytes(&bytes),
+            Err(TemplateError::UnknownBand(7))
+        );
+    }
+
+    #[test]
+    fn a_merged_template_takes_the_band_of_most_of_its_speech() {
+        let wide = VoiceTemplate::new("m", 3.0, Band::Wide, &[1.0, 0.0]).unwrap();
+        let narrow = VoiceTemplate::new("m", 2.0, Band::Narrow, &[0.0, 1.0]).unwrap();
+        let longer_narrow = VoiceTemplate::new("m", 4.0, Band::Narrow, &[0.0, 1.0]).unwrap();
+        let merged = |ts: &[VoiceTemplate]| VoiceTemplate::merge(ts).unwrap().band;
+        assert_eq!(merged(&[wide.clone(), narrow.clone()]), Band::Wide);
+        assert_eq!(merged(&[wide.clone(), longer_narrow]), Band::Narrow);
+        assert_eq!(merged(&[narrow.clone(), narrow]), Band::Narrow);
+        assert_eq!(merged(&[wide.clone(), wide]), Band::Wide);
+    }
+
     #[test]
     fn merge_weights_by_speech_length() {
-        let a = VoiceTemplate::new("m", 3.0, &[1.0, 0.0]).unwrap();
-        let b = VoiceTemplate::new("m", 1.0, &[0.0, 1.0]).unwrap();
+        let a = VoiceTemplate::new("m", 3.0, Band::Wide, &[1.0, 0.0]).unwrap();
+        let b = VoiceTemplate::new("m", 1.0, Band::Wide, &[0.0, 1.0]).unwrap();
         let merged = VoiceTemplate::merge(&[a.clone(), b]).unwrap();
         assert!((merged.embedding[0] / merged.embedding[1] - 3.0).abs() < 1e-5);
         assert_eq!(merged.speech_seconds, 4.0);
-        let other = VoiceTemplate::new("n", 1.0, &[0.0, 1.0]).unwrap();
+        let other = VoiceTemplate::new("n", 1.0, Band::Wide, &[0.0, 1.0]).unwrap();
         assert!(VoiceTemplate::merge(&[a, other]).is_err());
         assert_eq!(
             VoiceTemplate::merge(&[]),
@@ -367,7 +455,7 @@ mod tests {
 
     #[test]
     fn a_template_of_another_dimension_is_rejected() {
-        let short = VoiceTemplate::new("model-a", 4.5, &[0.6, 0.8]).unwrap();
+        let short = VoiceTemplate::new("model-a", 4.5, Band::Wide, &[0.6, 0.8]).unwrap();
         assert_eq!(
             VoiceTemplate::from_base64(&short.to_base64(), MODEL_A),
             Err(TemplateError::WrongDimension {
@@ -401,8 +489,8 @@ mod tests {
 
     #[test]
     fn invalid_embeddings_are_rejected() {
-        assert!(VoiceTemplate::new("m", 1.0, &[0.0, 0.0]).is_err());
-        assert!(VoiceTemplate::new("m", 1.0, &[f32::NAN, 1.0]).is_err());
-        assert!(VoiceTemplate::new("m", 1.0, &[]).is_err());
+        assert!(VoiceTemplate::new("m", 1.0, Band::Wide, &[0.0, 0.0]).is_err());
+        assert!(VoiceTemplate::new("m", 1.0, Band::Wide, &[f32::NAN, 1.0]).is_err());
+        assert!(VoiceTemplate::new("m", 1.0, Band::Wide, &[]).is_err());
     }
 }
