@@ -1,26 +1,29 @@
 //! Fits the score → probability calibration and measures verification
 //! accuracy through the whole Rust pipeline (PCM16 → resample → VAD → fbank
-//! → CAM++ → template → score).
+//! → CAM++ → template → verify stream → cohort normalisation).
 //!
 //! Usage: `cargo run --release --example calibrate -- <dir of 16 kHz FLAC files, one speaker each>`
 //!
-//! Each file is cut into two halves. Same-speaker pairs: the two halves of
-//! one file; different-speaker pairs: halves of different files. Conditions:
-//! "full" (each half enrolled as a template) and "3 s" (the second half
-//! streamed through a verify stream up to a 3 s window past its middle, that
-//! window's embedding against the template of the first half). The logistic fit uses the full condition
-//! with both classes weighted equally (a 50 % prior).
+//! Every file is sent as a 16 kHz client sends it (wide band) and as an
+//! 8 kHz client (narrow: low-passed under 3.6 kHz), and cut into two halves.
+//! Same-speaker pairs come from one file, different-speaker pairs from two.
+//! Conditions, for each pairing of bands (wide/wide, narrow/narrow, a wide
+//! template against narrow audio):
+//! - full halves: the first half's template against the second half's;
+//! - 3 s windows: each half streamed through a real verify stream in 100 ms
+//!   messages, the windows ending at 3 s, 6 s, … of it against the other
+//!   half's template. A window with too little speech is answered
+//!   `probability` 0 by the stream: it is counted apart, not as a pair.
 //!
-//! The telephone band: every file low-passed under 3.6 kHz and sent as an
-//! 8 kHz client sends it (both halves, and 16 kHz templates against 8 kHz
-//! halves).
-//!
-//! The accuracy cost of the fixed planned lengths is measured too: "full
-//! halves, exact length" embeds each half's speech at its own length (one
-//! plan per length, as a symbolic-length model would) instead of the planned
-//! windows, and the cosine between the two embeddings is reported.
+//! Scores: the raw cosine, and the cohort-normalised score the server uses
+//! (`voiceport::voice::Cohort`). The speakers are split in two folds by
+//! position; pairs within one fold are normalised against a cohort made of
+//! the other fold's whole recordings, so no speaker is ever scored against
+//! a cohort holding themselves. The calibration is fitted on the normalised
+//! scores of the full halves of all three band pairings together, both
+//! classes weighted equally (a 50 % prior), and its reliability is shown on
+//! every condition.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 #[path = "support/speech_files.rs"]
@@ -28,12 +31,15 @@ mod speech_files;
 
 use speech_files::{flac_files, read_flac, telephone, through_pcm_input};
 
-use voiceport::protocol::{MIN_VERIFY_SPEECH_SECONDS, VERIFY_HOP_SECONDS, VerifyStream};
+use voiceport::protocol::VerifyStream;
 use voiceport::vad::SileroModel;
 use voiceport::voice::{
-    Band, CALIBRATION_OFFSET, CALIBRATION_SLOPE, CamPlusModel, Fbank, VoiceEngine, VoiceTemplate, dot,
-    normalized,
+    Band, CALIBRATION_OFFSET, CALIBRATION_SLOPE, CamPlusModel, Cohort, EMBEDDING_DIM, VoiceEngine,
+    VoiceTemplate, dot,
 };
+
+/// A verify stream's window, in 16 kHz samples.
+const WINDOW: usize = 48_000;
 
 fn main() {
     let dir = PathBuf::from(
@@ -41,189 +47,303 @@ fn main() {
             .nth(1)
             .expect("usage: calibrate <flac dir>"),
     );
-    let files = flac_files(&dir);
     let engine = engine();
-    let mut enrolled = Vec::new();
-    let mut probes_full = Vec::new();
-    let mut probes_3s = Vec::new();
-    let mut exact_enrolled = Vec::new();
-    let mut exact_probes = Vec::new();
-    let mut agreement = Vec::new();
-    let mut enrolled_by_file = HashMap::new();
-    for path in &files {
-        let samples = through_pcm_input(&read_flac(path), 16_000);
-        let (a, b) = samples.split_at(samples.len() / 2);
-        let (Ok(ta), Ok(tb)) = (engine.template(a, Band::Wide), engine.template(b, Band::Wide)) else {
-            eprintln!("skipped {}: not enough speech", path.display());
-            continue;
-        };
-        let probe = window_probe(&engine, &ta, b);
-        let (exact_a, exact_b) = (
-            exact_length_embedding(&engine, a),
-            exact_length_embedding(&engine, b),
-        );
-        agreement.push(f64::from(dot(&ta.embedding, &exact_a)));
-        agreement.push(f64::from(dot(&tb.embedding, &exact_b)));
-        exact_enrolled.push(exact_a);
-        exact_probes.push(exact_b);
-        enrolled_by_file.insert(path.clone(), ta.embedding.clone());
-        enrolled.push(ta);
-        probes_full.push(tb.embedding);
-        probes_3s.push(probe);
-    }
-    let n = enrolled.len();
-    println!("speakers: {n}");
-    let full = scores(&enrolled, |j| Some(probes_full[j].clone()));
-    let short = scores(&enrolled, |j| probes_3s[j].streamed.clone());
-    let whole = scores(&enrolled, |j| probes_3s[j].whole.clone());
-    let (slope, offset) = fit_logistic(&full.0, &full.1);
-    println!("\ncalibration: slope = {slope:.4}, offset = {offset:.4}");
-    for (name, (targets, nontargets)) in [
-        ("full halves", &full),
-        ("3 s windows", &short),
-        ("3 s windows, embedded whole (before)", &whole),
-    ] {
-        report(name, targets, nontargets);
-    }
-    calibration_per_band("16 kHz: full halves", &full.0, &full.1);
-    let templates: Vec<Vec<f32>> = enrolled.iter().map(|t| t.embedding.clone()).collect();
-    for top in [50, 100, 200] {
-        let full = as_norm_scores(&templates, |j| Some(probes_full[j].clone()), top);
-        report(
-            &format!("full halves, AS-norm (top {top})"),
-            &full.0,
-            &full.1,
-        );
-        let short = as_norm_scores(&templates, |j| probes_3s[j].streamed.clone(), top);
-        report(
-            &format!("3 s windows, AS-norm (top {top})"),
-            &short.0,
-            &short.1,
-        );
-    }
-    let exact = scores_of(&exact_enrolled, |j| Some(exact_probes[j].clone()));
-    report(
-        "full halves, exact length (not shipped)",
-        &exact.0,
-        &exact.1,
-    );
-    telephone_band(&engine, &files, &enrolled_by_file);
-    agreement.sort_by(f64::total_cmp);
+    let speakers: Vec<Speaker> = flac_files(&dir)
+        .iter()
+        .filter_map(|path| {
+            let speaker = Speaker::heard(&engine, &read_flac(path));
+            if speaker.is_none() {
+                eprintln!("skipped {}: not enough speech", path.display());
+            }
+            speaker
+        })
+        .collect();
+    println!("speakers: {}", speakers.len());
+    let cohorts = [0, 1].map(|fold| cohort_without(&speakers, fold));
+    let conditions = Condition::all();
+    let scored: Vec<Scores> = conditions
+        .iter()
+        .map(|c| c.scores(&speakers, &cohorts))
+        .collect();
+    let full: Vec<&Scores> = conditions
+        .iter()
+        .zip(&scored)
+        .filter(|(c, _)| !c.windows)
+        .map(|(_, s)| s)
+        .collect();
+    let pooled = |pick: fn(&Scores) -> &Pairs| Pairs {
+        targets: full.iter().flat_map(|s| pick(s).targets.clone()).collect(),
+        nontargets: full
+            .iter()
+            .flat_map(|s| pick(s).nontargets.clone())
+            .collect(),
+    };
+    let (slope, offset) = fit_logistic(&pooled(|s| &s.normalised));
+    println!("\ncalibration of normalised scores: slope = {slope:.4}, offset = {offset:.4}");
+    println!("(shipped: slope = {CALIBRATION_SLOPE:.4}, offset = {CALIBRATION_OFFSET:.4})");
+    let (raw_slope, raw_offset) = fit_logistic(&scored[0].raw);
     println!(
-        "\nplanned vs exact-length embeddings: cosine mean {:.5}, min {:.5}",
-        agreement.iter().sum::<f64>() / agreement.len() as f64,
-        agreement[0]
+        "calibration of raw cosines, 16 kHz full halves: slope = {raw_slope:.4}, offset = {raw_offset:.4}"
     );
+    println!(
+        "\n| condition | pairs (target / non-target) | windows too short to score | raw cosine: EER | false rejects at 0.1 % false accepts | normalised: EER | false rejects at 0.1 % false accepts |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for (condition, scores) in conditions.iter().zip(&scored) {
+        println!(
+            "| {} | {} / {} | {} | {:.2} % | {:.2} % | {:.2} % | {:.2} % |",
+            condition.name(),
+            scores.raw.targets.len(),
+            scores.raw.nontargets.len(),
+            scores.unscored,
+            100.0 * equal_error_rate(&scores.raw),
+            100.0 * false_rejects_at(&scores.raw, 0.001),
+            100.0 * equal_error_rate(&scores.normalised),
+            100.0 * false_rejects_at(&scores.normalised, 0.001),
+        );
+    }
+    println!(
+        "\nWhat `probability > 0.5` decides: raw cosines with the calibration before cohort normalisation (16 kHz full halves' fit), normalised scores with the fit above."
+    );
+    println!(
+        "\n| condition | before: false rejects / false accepts | now: false rejects / false accepts |"
+    );
+    println!("|---|---|---|");
+    for (condition, scores) in conditions.iter().zip(&scored) {
+        let before = decisions(&scores.raw, raw_slope, raw_offset);
+        let now = decisions(&scores.normalised, slope, offset);
+        println!(
+            "| {} | {:.2} % / {:.3} % | {:.2} % / {:.3} % |",
+            condition.name(),
+            before.0,
+            before.1,
+            now.0,
+            now.1
+        );
+    }
+    println!(
+        "\nReliability of the fit above: the share of pairs in each `probability` bin that are same-speaker pairs, each class weighted equally (the 50 % prior the fit assumes); in brackets the share of target / non-target pairs falling in the bin."
+    );
+    println!("\n| condition | 0–0.2 | 0.2–0.4 | 0.4–0.6 | 0.6–0.8 | 0.8–1 |");
+    println!("|---|---|---|---|---|---|");
+    for (condition, scores) in conditions.iter().zip(&scored) {
+        let bins: Vec<String> = reliability(&scores.normalised, slope, offset)
+            .iter()
+            .map(|(share, t, n)| match share {
+                Some(share) => format!("{share:.2} ({:.1} % / {:.2} %)", 100.0 * t, 100.0 * n),
+                None => "—".into(),
+            })
+            .collect();
+        println!("| {} | {} |", condition.name(), bins.join(" | "));
+    }
 }
 
-/// The embedding of the verify stream's 3 s window that ends nearest 1.5 s
-/// after the middle of `half`: `half` streamed up to there in 100 ms
-/// messages through a real verify stream, as a 16 kHz client sends it
-/// (`None`: too little speech in that window), and the same window's speech
-/// embedded whole. A half shorter than 3 s is followed by silence, so that
-/// its window holds all of it.
-fn window_probe(engine: &VoiceEngine, template: &VoiceTemplate, half: &[f32]) -> WindowProbe {
-    const WINDOW: usize = 48_000;
-    let hop = (VERIFY_HOP_SECONDS * 16_000.0) as usize;
+/// One speaker heard in both bands.
+struct Speaker {
+    wide: Heard,
+    narrow: Heard,
+}
+
+impl Speaker {
+    /// The speaker of a 16 kHz recording, or `None` if a half of it has too
+    /// little speech for a template in either band.
+    fn heard(engine: &VoiceEngine, recording: &[i16]) -> Option<Self> {
+        Some(Self {
+            wide: Heard::of(engine, &through_pcm_input(recording, 16_000), Band::Wide)?,
+            narrow: Heard::of(
+                engine,
+                &through_pcm_input(&telephone(recording), 8_000),
+                Band::Narrow,
+            )?,
+        })
+    }
+
+    fn in_band(&self, band: Band) -> &Heard {
+        match band {
+            Band::Wide => &self.wide,
+            Band::Narrow => &self.narrow,
+        }
+    }
+}
+
+/// A recording as one client sent it: its halves' templates, their verify
+/// stream windows, and the whole recording's template (for cohorts).
+struct Heard {
+    halves: [VoiceTemplate; 2],
+    windows: [Vec<Option<Vec<f32>>>; 2],
+    whole: Vec<f32>,
+}
+
+impl Heard {
+    fn of(engine: &VoiceEngine, samples: &[f32], band: Band) -> Option<Self> {
+        let (a, b) = samples.split_at(samples.len() / 2);
+        let halves = [
+            engine.template(a, band).ok()?,
+            engine.template(b, band).ok()?,
+        ];
+        let windows = [
+            stream_windows(engine, &halves[1], a),
+            stream_windows(engine, &halves[0], b),
+        ];
+        let whole = engine.template(samples, band).ok()?.embedding;
+        Some(Self {
+            halves,
+            windows,
+            whole,
+        })
+    }
+}
+
+/// The embeddings of a verify stream's 3 s windows ending at 3 s, 6 s, … of
+/// `half` (streamed in 100 ms messages as a 16 kHz client sends it); `None`
+/// where a window had too little speech. A half shorter than 3 s is followed
+/// by silence, so that its one window holds all of it.
+fn stream_windows(
+    engine: &VoiceEngine,
+    template: &VoiceTemplate,
+    half: &[f32],
+) -> Vec<Option<Vec<f32>>> {
     let mut audio = half.to_vec();
     audio.resize(audio.len().max(WINDOW), 0.0);
-    let end = ((audio.len() / 2 + WINDOW / 2).max(WINDOW) / hop * hop).min(audio.len() / hop * hop);
     let mut stream = VerifyStream::new(engine.clone(), template.clone(), 16_000, 3.0, 3.0);
     let mut unbounded = f64::INFINITY;
-    for message in audio[..end].chunks(1_600) {
-        let samples = message.len() as u64;
+    let mut windows = Vec::new();
+    let mut sent = 0;
+    for message in audio.chunks(1_600) {
         stream
-            .push(message, samples, &mut unbounded)
+            .push(message, message.len() as u64, &mut unbounded)
             .expect("verify stream");
+        sent += message.len();
+        if sent % WINDOW == 0 {
+            windows.push(stream.newest_embedding().map(<[f32]>::to_vec));
+        }
     }
-    let whole = engine.speech_of(&audio[end - WINDOW..end]).expect("VAD");
-    let whole = (whole.len() as f64 >= MIN_VERIFY_SPEECH_SECONDS * 16_000.0)
-        .then(|| engine.embed_speech(&whole).expect("embedding"));
-    WindowProbe {
-        streamed: stream.newest_embedding().map(<[f32]>::to_vec),
-        whole,
-    }
+    windows
 }
 
-/// A 3 s window's embedding as the verify stream makes it (its parts'
-/// statistics pooled) and embedded whole (as the stream did before).
-struct WindowProbe {
-    streamed: Option<Vec<f32>>,
-    whole: Option<Vec<f32>>,
+/// The cohort of the speakers not in `fold` (by position): their whole
+/// recordings, heard in each band.
+fn cohort_without(speakers: &[Speaker], fold: usize) -> Cohort {
+    let others = || speakers.iter().skip(1 - fold).step_by(2);
+    Cohort::new(
+        EMBEDDING_DIM,
+        others().map(|s| s.wide.whole.clone()).collect(),
+        others().map(|s| s.narrow.whole.clone()).collect(),
+    )
+    .expect("cohort")
 }
 
-/// The same speakers as 8 kHz (telephone-band) clients: both halves at
-/// 8 kHz, and a 16 kHz template (`enrolled16`) against 8 kHz probes.
-fn telephone_band(
-    engine: &VoiceEngine,
-    files: &[PathBuf],
-    enrolled16: &HashMap<PathBuf, Vec<f32>>,
-) {
-    let mut enrolled = Vec::new();
-    let mut probes_full = Vec::new();
-    let mut probes_3s = Vec::new();
-    let mut cross_enrolled = Vec::new();
-    for path in files {
-        let samples = through_pcm_input(&telephone(&read_flac(path)), 8_000);
-        let (a, b) = samples.split_at(samples.len() / 2);
-        let (Ok(ta), Ok(tb)) = (engine.template(a, Band::Narrow), engine.template(b, Band::Narrow)) else {
-            eprintln!("8 kHz: skipped {}: not enough speech", path.display());
-            continue;
+/// Which templates are scored against which audio.
+struct Condition {
+    enrolled: Band,
+    probe: Band,
+    windows: bool,
+}
+
+impl Condition {
+    fn all() -> Vec<Self> {
+        let pairings = [
+            (Band::Wide, Band::Wide),
+            (Band::Narrow, Band::Narrow),
+            (Band::Wide, Band::Narrow),
+        ];
+        pairings
+            .into_iter()
+            .flat_map(|(enrolled, probe)| {
+                [false, true].map(|windows| Condition {
+                    enrolled,
+                    probe,
+                    windows,
+                })
+            })
+            .collect()
+    }
+
+    fn name(&self) -> String {
+        let band = |b: Band| match b {
+            Band::Wide => "16 kHz",
+            Band::Narrow => "8 kHz",
         };
-        cross_enrolled.push(enrolled16.get(path).cloned());
-        probes_3s.push(window_probe(engine, &ta, b).streamed);
-        probes_full.push(tb.embedding);
-        enrolled.push(ta);
-    }
-    let full = scores(&enrolled, |j| Some(probes_full[j].clone()));
-    let short = scores(&enrolled, |j| probes_3s[j].clone());
-    report("8 kHz: full halves", &full.0, &full.1);
-    report("8 kHz: 3 s windows", &short.0, &short.1);
-    calibration_per_band("8 kHz: full halves", &full.0, &full.1);
-    // 16 kHz templates of the speakers that have one, against 8 kHz halves.
-    let pairs: Vec<(Vec<f32>, Vec<f32>)> = cross_enrolled
-        .iter()
-        .zip(&probes_full)
-        .filter_map(|(t, p)| Some((t.clone()?, p.clone())))
-        .collect();
-    let templates: Vec<Vec<f32>> = pairs.iter().map(|(t, _)| t.clone()).collect();
-    let cross = scores_of(&templates, |j| Some(pairs[j].1.clone()));
-    report("16 kHz template, 8 kHz full halves", &cross.0, &cross.1);
-    calibration_per_band("16 kHz template, 8 kHz full halves", &cross.0, &cross.1);
-}
-
-/// What `probability` means on a condition: the pairs it accepts (above
-/// one half) with the shipped 16 kHz calibration and with the condition's
-/// own fit.
-fn calibration_per_band(name: &str, targets: &[f64], nontargets: &[f64]) {
-    let (slope, offset) = fit_logistic(targets, nontargets);
-    println!("\n{name}: own calibration slope = {slope:.4}, offset = {offset:.4}");
-    let fits = [
-        ("shipped", CALIBRATION_SLOPE, CALIBRATION_OFFSET),
-        ("own", slope, offset),
-    ];
-    for (label, a, b) in fits {
-        let accepted = |scores: &[f64]| {
-            let p = |s: f64| 1.0 / (1.0 + (-(a * s + b)).exp());
-            scores.iter().filter(|&&s| p(s) > 0.5).count() as f64 / scores.len() as f64
+        let kind = if self.windows {
+            "3 s windows"
+        } else {
+            "full halves"
         };
-        println!(
-            "  {label:>7}: false rejects {:.2} %, false accepts {:.3} % at probability 0.5",
-            100.0 * (1.0 - accepted(targets)),
-            100.0 * accepted(nontargets)
-        );
+        if self.enrolled == self.probe {
+            format!("{}, {kind}", band(self.probe))
+        } else {
+            format!(
+                "{} template, {} {kind}",
+                band(self.enrolled),
+                band(self.probe)
+            )
+        }
+    }
+
+    /// Every pair of this condition within one fold, scored both ways.
+    fn scores(&self, speakers: &[Speaker], cohorts: &[Cohort; 2]) -> Scores {
+        let mut scores = Scores::default();
+        for (i, enrolled) in speakers.iter().enumerate() {
+            let enrolled = enrolled.in_band(self.enrolled);
+            let cohort = &cohorts[i % 2];
+            for (j, probe) in speakers.iter().enumerate().skip(i % 2).step_by(2) {
+                let probe = probe.in_band(self.probe);
+                for (half, template) in enrolled.halves.iter().enumerate() {
+                    let other = 1 - half;
+                    let probes: Vec<Option<&Vec<f32>>> = if self.windows {
+                        probe.windows[other].iter().map(Option::as_ref).collect()
+                    } else if half == 0 {
+                        vec![Some(&probe.halves[1].embedding)]
+                    } else {
+                        vec![]
+                    };
+                    for embedding in probes {
+                        let Some(embedding) = embedding else {
+                            scores.unscored += usize::from(i == j);
+                            continue;
+                        };
+                        let cosine = f64::from(dot(&template.embedding, embedding));
+                        let normalised = cohort.normalised_score(
+                            cosine,
+                            (&template.embedding, self.enrolled),
+                            (embedding, self.probe),
+                        );
+                        scores.raw.push(cosine, i == j);
+                        scores.normalised.push(normalised, i == j);
+                    }
+                }
+            }
+        }
+        scores
     }
 }
 
-/// Unit embedding of a recording's speech at its own length, no planned windows.
-fn exact_length_embedding(engine: &VoiceEngine, samples: &[f32]) -> Vec<f32> {
-    let speech = engine.speech_of(samples).expect("VAD");
-    let mut features = Fbank::new().compute(&speech);
-    features.subtract_mean();
-    normalized(&engine.speaker().embed(&features).expect("embedding")).expect("unit vector")
+/// One condition's pairs, scored raw and normalised.
+#[derive(Default)]
+struct Scores {
+    raw: Pairs,
+    normalised: Pairs,
+    /// Same-speaker windows with too little speech to be scored.
+    unscored: usize,
 }
 
-/// The shipped models; `VOICEPORT_SPEAKER_MODEL` picks another speaker model file.
+#[derive(Default)]
+struct Pairs {
+    targets: Vec<f64>,
+    nontargets: Vec<f64>,
+}
+
+impl Pairs {
+    fn push(&mut self, score: f64, target: bool) {
+        if target {
+            self.targets.push(score)
+        } else {
+            self.nontargets.push(score)
+        }
+    }
+}
+
+/// The shipped VAD and speaker models; `VOICEPORT_SPEAKER_MODEL` picks another speaker model file.
 fn engine() -> VoiceEngine {
     let vad = std::fs::read("models/silero_vad_openvino_16k.onnx").expect("VAD model");
     let speaker = std::fs::read(
@@ -235,105 +355,36 @@ fn engine() -> VoiceEngine {
     VoiceEngine::new(vad, CamPlusModel::from_bytes(&speaker).expect("CAM++"))
 }
 
-/// Target and non-target scores of every enrolled template against every probe.
-fn scores(
-    enrolled: &[VoiceTemplate],
-    probe: impl Fn(usize) -> Option<Vec<f32>>,
-) -> (Vec<f64>, Vec<f64>) {
-    let embeddings: Vec<Vec<f32>> = enrolled.iter().map(|t| t.embedding.clone()).collect();
-    scores_of(&embeddings, probe)
+fn probability(score: f64, slope: f64, offset: f64) -> f64 {
+    1.0 / (1.0 + (-(slope * score + offset)).exp())
 }
 
-/// Target and non-target scores of every enrolled embedding against every probe.
-fn scores_of(
-    enrolled: &[Vec<f32>],
-    probe: impl Fn(usize) -> Option<Vec<f32>>,
-) -> (Vec<f64>, Vec<f64>) {
-    let (mut targets, mut nontargets) = (Vec::new(), Vec::new());
-    for j in 0..enrolled.len() {
-        // A window with too little speech scores 0, as in the verify stream.
-        let p = probe(j);
-        for (i, t) in enrolled.iter().enumerate() {
-            let score = p.as_ref().map_or(0.0, |p| f64::from(dot(t, p)));
-            if i == j {
-                targets.push(score)
-            } else {
-                nontargets.push(score)
-            }
-        }
-    }
-    (targets, nontargets)
-}
-
-/// Adaptive symmetric score normalisation (AS-norm): each score set against
-/// the mean and deviation of the `top` highest scores of each side against a
-/// cohort — the other speakers' templates, the two speakers compared left
-/// out. A probe with too little speech scores −10 (rejected).
-fn as_norm_scores(
-    enrolled: &[Vec<f32>],
-    probe: impl Fn(usize) -> Option<Vec<f32>>,
-    top: usize,
-) -> (Vec<f64>, Vec<f64>) {
-    let ranked = |embedding: &[f32]| -> Vec<(f64, usize)> {
-        let mut scores: Vec<(f64, usize)> = enrolled
-            .iter()
-            .enumerate()
-            .map(|(k, cohort)| (f64::from(dot(embedding, cohort)), k))
-            .collect();
-        scores.sort_by(|a, b| b.0.total_cmp(&a.0));
-        scores
-    };
-    let statistics = |ranks: &[(f64, usize)], left_out: [usize; 2]| -> (f64, f64) {
-        let best: Vec<f64> = ranks
-            .iter()
-            .filter(|(_, k)| !left_out.contains(k))
-            .take(top)
-            .map(|(score, _)| *score)
-            .collect();
-        let mean = best.iter().sum::<f64>() / best.len() as f64;
-        let variance = best.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / best.len() as f64;
-        (mean, variance.sqrt().max(1e-6))
-    };
-    let enrolled_ranks: Vec<_> = enrolled.iter().map(|e| ranked(e)).collect();
-    let (mut targets, mut nontargets) = (Vec::new(), Vec::new());
-    for j in 0..enrolled.len() {
-        let p = probe(j);
-        let probe_ranks = p.as_deref().map(ranked);
-        for (i, template) in enrolled.iter().enumerate() {
-            let score = match (&p, &probe_ranks) {
-                (Some(p), Some(ranks)) => {
-                    let raw = f64::from(dot(template, p));
-                    let (me, se) = statistics(&enrolled_ranks[i], [i, j]);
-                    let (mp, sp) = statistics(ranks, [i, j]);
-                    0.5 * ((raw - me) / se + (raw - mp) / sp)
-                }
-                _ => -10.0,
-            };
-            if i == j {
-                targets.push(score)
-            } else {
-                nontargets.push(score)
-            }
-        }
-    }
-    (targets, nontargets)
-}
-
-/// Class-balanced logistic regression on one feature, by Newton's method.
-fn fit_logistic(targets: &[f64], nontargets: &[f64]) -> (f64, f64) {
-    let (wt, wn) = (0.5 / targets.len() as f64, 0.5 / nontargets.len() as f64);
-    let data: Vec<(f64, f64, f64)> = targets
-        .iter()
-        .map(|&s| (s, 1.0, wt))
-        .chain(nontargets.iter().map(|&s| (s, 0.0, wn)))
+/// Class-balanced logistic regression on one feature: Newton's method, each
+/// step halved until the loss falls (scores spread over tens of units).
+fn fit_logistic(pairs: &Pairs) -> (f64, f64) {
+    let weight_t = 0.5 / pairs.targets.len() as f64;
+    let weight_n = 0.5 / pairs.nontargets.len() as f64;
+    let data: Vec<(f64, f64, f64)> = (pairs.targets.iter().map(|&s| (s, 1.0, weight_t)))
+        .chain(pairs.nontargets.iter().map(|&s| (s, 0.0, weight_n)))
         .collect();
-    let (mut a, mut b) = (1.0f64, 0.0f64);
     // A little L2 regularisation keeps the fit finite if classes separate.
     let ridge = 1e-4;
-    for _ in 0..100 {
+    let loss = |a: f64, b: f64| -> f64 {
+        let log_loss: f64 = data
+            .iter()
+            .map(|&(s, y, w)| {
+                let z = a * s + b;
+                // log(1 + e^z) − y·z, written to stay finite for large |z|.
+                w * (z.max(0.0) + (-z.abs()).exp().ln_1p() - y * z)
+            })
+            .sum();
+        log_loss + 0.5 * ridge * a * a
+    };
+    let (mut a, mut b) = (1.0f64, 0.0f64);
+    for _ in 0..200 {
         let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (ridge * a, 0.0, ridge, 0.0, 0.0);
         for &(s, y, w) in &data {
-            let p = 1.0 / (1.0 + (-(a * s + b)).exp());
+            let p = probability(s, a, b);
             let r = w * (p - y);
             let h = w * p * (1.0 - p);
             ga += r * s;
@@ -344,62 +395,89 @@ fn fit_logistic(targets: &[f64], nontargets: &[f64]) -> (f64, f64) {
         }
         let det = haa * hbb - hab * hab;
         let (da, db) = ((hbb * ga - hab * gb) / det, (haa * gb - hab * ga) / det);
-        a -= da;
-        b -= db;
-        if da.abs() + db.abs() < 1e-10 {
+        let before = loss(a, b);
+        let mut step = 1.0;
+        while step > 1e-6 && loss(a - step * da, b - step * db) > before {
+            step /= 2.0;
+        }
+        a -= step * da;
+        b -= step * db;
+        if step * (da.abs() + db.abs()) < 1e-10 {
             break;
         }
     }
     (a, b)
 }
 
-fn report(name: &str, targets: &[f64], nontargets: &[f64]) {
-    let eer = equal_error_rate(targets, nontargets);
-    let frr = false_reject_at(targets, nontargets, 0.001);
-    println!("\n## {name}");
-    println!(
-        "pairs: {} target, {} non-target",
-        targets.len(),
-        nontargets.len()
-    );
-    println!("EER: {:.2} %", eer * 100.0);
-    println!("false rejects at 0.1 % false accepts: {:.2} %", frr * 100.0);
-    for (label, scores) in [("target", targets), ("non-target", nontargets)] {
-        let mut s = scores.to_vec();
-        s.sort_by(f64::total_cmp);
-        let q = |f: f64| s[((s.len() - 1) as f64 * f).round() as usize];
-        let mean = s.iter().sum::<f64>() / s.len() as f64;
-        println!(
-            "{label:>10} scores: mean {mean:.3}, min {:.3}, 1% {:.3}, 50% {:.3}, 99% {:.3}, max {:.3}",
-            q(0.0),
-            q(0.01),
-            q(0.5),
-            q(0.99),
-            q(1.0)
-        );
-    }
+/// False rejects and false accepts (in %) at `probability > 0.5`.
+fn decisions(pairs: &Pairs, slope: f64, offset: f64) -> (f64, f64) {
+    let accepted = |scores: &[f64]| {
+        scores
+            .iter()
+            .filter(|&&s| probability(s, slope, offset) > 0.5)
+            .count() as f64
+            / scores.len() as f64
+    };
+    (
+        100.0 * (1.0 - accepted(&pairs.targets)),
+        100.0 * accepted(&pairs.nontargets),
+    )
+}
+
+/// For five `probability` bins: the class-balanced share of target pairs
+/// (`None` if the bin is empty), and the shares of target and non-target
+/// pairs in it.
+fn reliability(pairs: &Pairs, slope: f64, offset: f64) -> Vec<(Option<f64>, f64, f64)> {
+    let share_in = |scores: &[f64], bin: usize| {
+        scores
+            .iter()
+            .filter(|&&s| ((probability(s, slope, offset) * 5.0) as usize).min(4) == bin)
+            .count() as f64
+            / scores.len() as f64
+    };
+    (0..5)
+        .map(|bin| {
+            let (t, n) = (
+                share_in(&pairs.targets, bin),
+                share_in(&pairs.nontargets, bin),
+            );
+            ((t + n > 0.0).then(|| t / (t + n)), t, n)
+        })
+        .collect()
 }
 
 /// Rate at which both errors are equal, scanning every threshold.
-fn equal_error_rate(targets: &[f64], nontargets: &[f64]) -> f64 {
-    let mut thresholds: Vec<f64> = targets.iter().chain(nontargets).copied().collect();
-    thresholds.sort_by(f64::total_cmp);
+fn equal_error_rate(pairs: &Pairs) -> f64 {
+    let mut scored: Vec<(f64, bool)> = (pairs.targets.iter().map(|&s| (s, true)))
+        .chain(pairs.nontargets.iter().map(|&s| (s, false)))
+        .collect();
+    scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (targets, nontargets) = (pairs.targets.len() as f64, pairs.nontargets.len() as f64);
+    let (mut targets_below, mut nontargets_below) = (0.0, 0.0);
     let mut best = (f64::MAX, 0.0);
-    for &t in &thresholds {
-        let frr = targets.iter().filter(|&&s| s < t).count() as f64 / targets.len() as f64;
-        let far = nontargets.iter().filter(|&&s| s >= t).count() as f64 / nontargets.len() as f64;
-        if (frr - far).abs() < best.0 {
-            best = ((frr - far).abs(), (frr + far) / 2.0);
+    for (_, target) in scored {
+        let false_rejects = targets_below / targets;
+        let false_accepts = (nontargets - nontargets_below) / nontargets;
+        if (false_rejects - false_accepts).abs() < best.0 {
+            best = (
+                (false_rejects - false_accepts).abs(),
+                (false_rejects + false_accepts) / 2.0,
+            );
+        }
+        if target {
+            targets_below += 1.0;
+        } else {
+            nontargets_below += 1.0;
         }
     }
     best.1
 }
 
-/// False-reject rate at the lowest threshold whose false-accept rate ≤ `far`.
-fn false_reject_at(targets: &[f64], nontargets: &[f64], far: f64) -> f64 {
-    let mut sorted = nontargets.to_vec();
+/// False-reject rate at the lowest threshold whose false-accept rate ≤ `rate`.
+fn false_rejects_at(pairs: &Pairs, rate: f64) -> f64 {
+    let mut sorted = pairs.nontargets.clone();
     sorted.sort_by(|a, b| b.total_cmp(a));
-    let allowed = (far * nontargets.len() as f64).floor() as usize;
+    let allowed = (rate * sorted.len() as f64).floor() as usize;
     let threshold = sorted.get(allowed).copied().unwrap_or(f64::MIN);
-    targets.iter().filter(|&&s| s <= threshold).count() as f64 / targets.len() as f64
+    pairs.targets.iter().filter(|&&s| s <= threshold).count() as f64 / pairs.targets.len() as f64
 }

@@ -21,7 +21,8 @@ fn main() -> std::io::Result<()> {
     let out = Path::new(&out);
 
     let embedding: Vec<f32> = (0..EMBEDDING_DIM).map(|i| (i as f32).sin()).collect();
-    let template = VoiceTemplate::new(SPEAKER_MODEL_ID, 4.5, Band::Narrow, &embedding).expect("template");
+    let template =
+        VoiceTemplate::new(SPEAKER_MODEL_ID, 4.5, Band::Narrow, &embedding).expect("template");
     fs::write(out.join("template/valid.bin"), template.to_bytes())?;
 
     let ogg = fs::read(format!("{DATA}/opus/mono16k_32kbps_10ms.opus"))?;

@@ -41,7 +41,11 @@ fn templates_and_summaries_equal_the_whole_buffer_pipeline() {
     let samples = whole(&bytes);
 
     let stepwise = create_template(&models, audio).unwrap();
-    let reference = models.voice().unwrap().template(&samples, Band::of_rate(8_000)).unwrap();
+    let reference = models
+        .voice()
+        .unwrap()
+        .template(&samples, Band::of_rate(8_000))
+        .unwrap();
     assert_eq!(stepwise, reference.to_base64());
 
     let summary = speech_summary(&models, audio).unwrap().summary;

@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 
 use super::messages::{AudioInterval, VerifyStreamResult};
 use crate::vad::{API_FRAME_SAMPLES, VadStream};
-use crate::voice::{FrameStatistics, MatchResult, VoiceEngine, VoiceError, VoiceTemplate, dot};
+use crate::voice::{Band, FrameStatistics, MatchResult, VoiceEngine, VoiceError, VoiceTemplate};
 
 /// Audio between two results, in seconds.
 pub const VERIFY_HOP_SECONDS: f64 = 0.5;
@@ -253,9 +253,12 @@ impl VerifyStream {
                 pooled.merge(&part.statistics);
             }
             let embedding = self.engine.embed_statistics(&pooled)?;
-            let score = dot(&embedding, &self.template.embedding);
+            let result = MatchResult::between(
+                (&self.template.embedding, self.template.band),
+                (&embedding, Band::of_rate(self.client_rate)),
+            );
             self.newest_embedding = Some(embedding);
-            MatchResult::from_score(score)
+            result
         } else {
             self.newest_embedding = None;
             MatchResult::no_speech()

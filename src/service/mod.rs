@@ -16,9 +16,9 @@ use crate::protocol::messages::{SpeechSummaryBody, SpeechSummaryJson, speech_eve
 use crate::speech::SpeechSummary;
 use crate::vad::{API_FRAME_SAMPLES, RecordingDecisions};
 use crate::voice::{
-    Band, EmbeddingSum, Fbank, Features, MatchResult, SPEAKER_MODEL, SPEAKER_MODEL_ID, TEMPLATE_VERSION,
-    VoiceEngine, VoiceError, VoiceQuality, VoiceTemplate, embedding_window, enrollment_seconds,
-    match_templates, select_speech, window_count,
+    Band, EmbeddingSum, Fbank, Features, MatchResult, SPEAKER_MODEL, SPEAKER_MODEL_ID,
+    TEMPLATE_VERSION, VoiceEngine, VoiceError, VoiceQuality, VoiceTemplate, embedding_window,
+    enrollment_seconds, match_templates, select_speech, window_count,
 };
 
 /// Why a whole-buffer operation failed.
@@ -327,7 +327,8 @@ impl TemplateJob {
                 sum.add(&self.engine.embed_window(&window)?);
                 *next += 1;
                 if *next == window_count(features) {
-                    let template = VoiceTemplate::new(SPEAKER_MODEL_ID, *seconds, self.band, &sum.finish()?)?;
+                    let template =
+                        VoiceTemplate::new(SPEAKER_MODEL_ID, *seconds, self.band, &sum.finish()?)?;
                     return Ok(Some(template.to_base64()));
                 }
             }

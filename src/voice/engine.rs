@@ -129,7 +129,12 @@ impl VoiceEngine {
         let speech = self.speech_of(samples)?;
         let seconds = enrollment_seconds(&speech)?;
         let embedding = self.embed_speech(&speech)?;
-        Ok(VoiceTemplate::new(SPEAKER_MODEL_ID, seconds, band, &embedding)?)
+        Ok(VoiceTemplate::new(
+            SPEAKER_MODEL_ID,
+            seconds,
+            band,
+            &embedding,
+        )?)
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod band;
 mod campplus;
+mod cohort;
 mod engine;
 mod error;
 mod fbank;
@@ -13,6 +14,7 @@ mod template;
 
 pub use band::Band;
 pub use campplus::{CamPlusModel, EMBEDDING_DIM, FrameStatistics};
+pub use cohort::{COHORT_TOP_SHARE, Cohort, CohortStatistics};
 pub use engine::{
     EmbeddingSum, MIN_ENROLL_SPEECH_SECONDS, SPEAKER_MODEL, SPEAKER_MODEL_ID, VoiceEngine,
     WINDOW_FRAMES, embedding_window, embedding_windows, enrollment_seconds, select_speech,

@@ -252,8 +252,9 @@ impl VoiceTemplate {
         Self::new(&first.model_id, speech as f32, band, &merged)
     }
 
-    /// Cosine similarity with another template of the same model.
-    pub fn cosine(&self, other: &VoiceTemplate) -> Result<f32, TemplateError> {
+    /// Checks that `other` was made by the same model, with embeddings of
+    /// the same dimension, so that the two can be compared.
+    pub fn check_comparable(&self, other: &VoiceTemplate) -> Result<(), TemplateError> {
         if self.model_id != other.model_id {
             return Err(TemplateError::ForeignModel {
                 found: other.model_id.clone(),
@@ -263,7 +264,7 @@ impl VoiceTemplate {
         if self.embedding.len() != other.embedding.len() {
             return Err(TemplateError::InvalidEmbedding("dimensions differ".into()));
         }
-        Ok(dot(&self.embedding, &other.embedding))
+        Ok(())
     }
 }
 
