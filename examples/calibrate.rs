@@ -19,10 +19,10 @@
 //! (`voiceport::voice::Cohort`). The speakers are split in two folds by
 //! position; pairs within one fold are normalised against a cohort made of
 //! the other fold's whole recordings, so no speaker is ever scored against
-//! a cohort holding themselves. The calibration is fitted on the normalised
-//! scores of the full halves of all three band pairings together, both
-//! classes weighted equally (a 50 % prior), and its reliability is shown on
-//! every condition.
+//! a cohort holding themselves. A calibration is fitted for each band
+//! pairing on the normalised scores of its full halves, both classes
+//! weighted equally (a 50 % prior), and its reliability is shown on every
+//! condition.
 
 use std::path::PathBuf;
 
@@ -34,8 +34,7 @@ use speech_files::{flac_files, read_flac, telephone, through_pcm_input};
 use voiceport::protocol::VerifyStream;
 use voiceport::vad::SileroModel;
 use voiceport::voice::{
-    Band, CALIBRATION_OFFSET, CALIBRATION_SLOPE, CamPlusModel, Cohort, EMBEDDING_DIM, VoiceEngine,
-    VoiceTemplate, dot,
+    Band, Calibration, CamPlusModel, Cohort, EMBEDDING_DIM, VoiceEngine, VoiceTemplate, dot,
 };
 
 /// A verify stream's window, in 16 kHz samples.
@@ -65,22 +64,28 @@ fn main() {
         .iter()
         .map(|c| c.scores(&speakers, &cohorts))
         .collect();
-    let full: Vec<&Scores> = conditions
-        .iter()
-        .zip(&scored)
-        .filter(|(c, _)| !c.windows)
-        .map(|(_, s)| s)
-        .collect();
-    let pooled = |pick: fn(&Scores) -> &Pairs| Pairs {
-        targets: full.iter().flat_map(|s| pick(s).targets.clone()).collect(),
-        nontargets: full
+    // Each pairing's calibration, fitted on its full halves.
+    let fit_of = |condition: &Condition| {
+        let (_, full) = conditions
             .iter()
-            .flat_map(|s| pick(s).nontargets.clone())
-            .collect(),
+            .zip(&scored)
+            .find(|(c, _)| !c.windows && c.pairs_like(condition))
+            .expect("every pairing has full halves");
+        let (slope, offset) = fit_logistic(&full.normalised);
+        Calibration { slope, offset }
     };
-    let (slope, offset) = fit_logistic(&pooled(|s| &s.normalised));
-    println!("\ncalibration of normalised scores: slope = {slope:.4}, offset = {offset:.4}");
-    println!("(shipped: slope = {CALIBRATION_SLOPE:.4}, offset = {CALIBRATION_OFFSET:.4})");
+    let fits: Vec<Calibration> = conditions.iter().map(fit_of).collect();
+    for (condition, fit) in conditions.iter().zip(&fits).filter(|(c, _)| !c.windows) {
+        let shipped = Calibration::of_bands(condition.enrolled, condition.probe);
+        println!(
+            "\n{}: calibration of normalised scores: slope = {:.4}, offset = {:.4} (shipped: {:.4}, {:.4})",
+            condition.name(),
+            fit.slope,
+            fit.offset,
+            shipped.slope,
+            shipped.offset
+        );
+    }
     let (raw_slope, raw_offset) = fit_logistic(&scored[0].raw);
     println!(
         "calibration of raw cosines, 16 kHz full halves: slope = {raw_slope:.4}, offset = {raw_offset:.4}"
@@ -103,15 +108,15 @@ fn main() {
         );
     }
     println!(
-        "\nWhat `probability > 0.5` decides: raw cosines with the calibration before cohort normalisation (16 kHz full halves' fit), normalised scores with the fit above."
+        "\nWhat `probability > 0.5` decides: raw cosines with the calibration before cohort normalisation (16 kHz full halves' fit), normalised scores with their pairing's fit above."
     );
     println!(
         "\n| condition | before: false rejects / false accepts | now: false rejects / false accepts |"
     );
     println!("|---|---|---|");
-    for (condition, scores) in conditions.iter().zip(&scored) {
+    for ((condition, scores), fit) in conditions.iter().zip(&scored).zip(&fits) {
         let before = decisions(&scores.raw, raw_slope, raw_offset);
-        let now = decisions(&scores.normalised, slope, offset);
+        let now = decisions(&scores.normalised, fit.slope, fit.offset);
         println!(
             "| {} | {:.2} % / {:.3} % | {:.2} % / {:.3} % |",
             condition.name(),
@@ -122,12 +127,12 @@ fn main() {
         );
     }
     println!(
-        "\nReliability of the fit above: the share of pairs in each `probability` bin that are same-speaker pairs, each class weighted equally (the 50 % prior the fit assumes); in brackets the share of target / non-target pairs falling in the bin."
+        "\nReliability of the fits above: the share of pairs in each `probability` bin that are same-speaker pairs, each class weighted equally (the 50 % prior the fit assumes); in brackets the share of target / non-target pairs falling in the bin."
     );
     println!("\n| condition | 0–0.2 | 0.2–0.4 | 0.4–0.6 | 0.6–0.8 | 0.8–1 |");
     println!("|---|---|---|---|---|---|");
-    for (condition, scores) in conditions.iter().zip(&scored) {
-        let bins: Vec<String> = reliability(&scores.normalised, slope, offset)
+    for ((condition, scores), fit) in conditions.iter().zip(&scored).zip(&fits) {
+        let bins: Vec<String> = reliability(&scores.normalised, fit.slope, fit.offset)
             .iter()
             .map(|(share, t, n)| match share {
                 Some(share) => format!("{share:.2} ({:.1} % / {:.2} %)", 100.0 * t, 100.0 * n),
@@ -257,6 +262,11 @@ impl Condition {
                 })
             })
             .collect()
+    }
+
+    /// Whether `other` compares the same bands.
+    fn pairs_like(&self, other: &Condition) -> bool {
+        (self.enrolled, self.probe) == (other.enrolled, other.probe)
     }
 
     fn name(&self) -> String {

@@ -7,10 +7,9 @@
 //! the band they were made in.
 
 /// The band of a recording, from the client's sample rate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Band {
     /// 16 kHz or more: the whole band the speaker model hears (up to 8 kHz).
-    #[default]
     Wide,
     /// Less than 16 kHz (a telephone's 8 kHz): at most half of it.
     Narrow,

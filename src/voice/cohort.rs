@@ -7,9 +7,9 @@
 //! each side of a comparison is also scored against a cohort of other
 //! speakers heard in the other side's band, and the score is measured in
 //! units of how the side's [`COHORT_TOP_SHARE`] closest cohort speakers
-//! score: `½ · ((s − μ₁)/σ₁ + (s − μ₂)/σ₂)`. The calibration of
-//! `super::matching` is fitted on this normalised score, one fit for every
-//! band (docs/calibration.md).
+//! score: `½ · ((s − μ₁)/σ₁ + (s − μ₂)/σ₂)`. The calibrations of
+//! `super::matching` are fitted on this normalised score, one per pairing
+//! of bands (docs/calibration.md).
 //!
 //! The shipped cohort (`models/campplus_cohort.bin`, written by
 //! `examples/cohort.rs`) holds one whole-recording embedding of each of
@@ -71,6 +71,9 @@ impl Cohort {
         wide: Vec<Vec<f32>>,
         narrow: Vec<Vec<f32>>,
     ) -> Result<Self, VoiceError> {
+        if dimension == 0 || dimension > usize::from(u16::MAX) {
+            return Err(invalid(format!("{dimension} values per speaker")));
+        }
         for band in [&wide, &narrow] {
             if band.is_empty() || band.len() > usize::from(u16::MAX) {
                 return Err(invalid(format!("{} speakers in a band", band.len())));
@@ -302,6 +305,7 @@ mod tests {
         }
         assert!(Cohort::new(2, vec![], vec![unit(0.0)]).is_err());
         assert!(Cohort::new(2, vec![vec![1.0]], vec![unit(0.0)]).is_err());
+        assert!(Cohort::new(0, vec![vec![]], vec![vec![]]).is_err());
     }
 
     #[test]

@@ -4,17 +4,57 @@ use serde::Serialize;
 
 use super::{Band, Cohort, TemplateError, VoiceTemplate, dot};
 
-/// Logistic calibration `p = 1 / (1 + exp(-(SLOPE · s + OFFSET)))` of the
+/// A logistic calibration `p = 1 / (1 + exp(-(slope · s + offset)))` of the
 /// cohort-normalised score `s` (`super::Cohort::normalised_score`).
 ///
 /// Fitted by `examples/calibrate.rs` on LibriSpeech (one utterance each of
 /// 251 speakers; same-speaker pairs: the two halves of one file; different-
 /// speaker pairs: halves of different files), heard at 16 and 8 kHz, whole
-/// Rust pipeline, each speaker normalised against a cohort of the others;
-/// see `docs/calibration.md` for the data, the fit and its reliability.
-pub const CALIBRATION_SLOPE: f64 = 3.0846;
-/// See [`CALIBRATION_SLOPE`].
-pub const CALIBRATION_OFFSET: f64 = -8.6558;
+/// Rust pipeline, each speaker normalised against a cohort of the others,
+/// both classes weighted equally; one fit per pairing of bands, so that a
+/// probability makes the same balanced decision in each (see
+/// `docs/calibration.md` for the data, the fits and their reliability).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Calibration {
+    /// Weight of the normalised score.
+    pub slope: f64,
+    /// The offset added to it.
+    pub offset: f64,
+}
+
+/// The calibration of two voices heard in the wide band (16 kHz or more).
+pub const WIDE_BAND_CALIBRATION: Calibration = Calibration {
+    slope: 3.5283,
+    offset: -12.2675,
+};
+/// The calibration of two voices heard in the narrow band (under 16 kHz).
+pub const NARROW_BAND_CALIBRATION: Calibration = Calibration {
+    slope: 2.9692,
+    offset: -7.5202,
+};
+/// The calibration of a voice heard in the wide band against one heard in
+/// the narrow band (a web enrollment, a telephone probe).
+pub const CROSS_BAND_CALIBRATION: Calibration = Calibration {
+    slope: 4.0929,
+    offset: -11.8117,
+};
+
+impl Calibration {
+    /// The calibration of comparisons between voices heard in bands `a`
+    /// and `b` (in either order).
+    pub fn of_bands(a: Band, b: Band) -> Self {
+        match (a, b) {
+            (Band::Wide, Band::Wide) => WIDE_BAND_CALIBRATION,
+            (Band::Narrow, Band::Narrow) => NARROW_BAND_CALIBRATION,
+            _ => CROSS_BAND_CALIBRATION,
+        }
+    }
+
+    /// Calibrated P(same speaker | cohort-normalised score).
+    pub fn probability(&self, normalised_score: f64) -> f64 {
+        1.0 / (1.0 + (-(self.slope * normalised_score + self.offset)).exp())
+    }
+}
 
 /// Result of comparing two voices.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -35,8 +75,9 @@ impl MatchResult {
     pub fn between(enrolled: (&[f32], Band), probe: (&[f32], Band)) -> Self {
         let cosine = f64::from(dot(enrolled.0, probe.0));
         let normalised = Cohort::bundled().normalised_score(cosine, enrolled, probe);
+        let calibration = Calibration::of_bands(enrolled.1, probe.1);
         Self {
-            probability: f64::from(probability(normalised) as f32),
+            probability: f64::from(calibration.probability(normalised) as f32),
             score: cosine,
         }
     }
@@ -48,11 +89,6 @@ impl MatchResult {
             score: 0.0,
         }
     }
-}
-
-/// Calibrated P(same speaker | cohort-normalised score).
-pub fn probability(normalised_score: f64) -> f64 {
-    1.0 / (1.0 + (-(CALIBRATION_SLOPE * normalised_score + CALIBRATION_OFFSET)).exp())
 }
 
 /// Compares two templates of the same model (the result does not depend on
@@ -72,10 +108,28 @@ mod tests {
     use crate::voice::{EMBEDDING_DIM, SPEAKER_MODEL_ID};
 
     #[test]
-    fn probability_rises_with_the_normalised_score() {
-        assert!(probability(-5.0) < 0.01);
-        assert!(probability(10.0) > 0.99);
-        assert!(probability(1.0) < probability(2.0));
+    fn probability_rises_with_the_normalised_score_in_every_band() {
+        for calibration in [
+            WIDE_BAND_CALIBRATION,
+            NARROW_BAND_CALIBRATION,
+            CROSS_BAND_CALIBRATION,
+        ] {
+            assert!(calibration.probability(-5.0) < 0.01);
+            assert!(calibration.probability(10.0) > 0.99);
+            assert!(calibration.probability(1.0) < calibration.probability(2.0));
+        }
+    }
+
+    #[test]
+    fn each_pairing_of_bands_has_its_calibration_in_either_order() {
+        use Band::{Narrow, Wide};
+        assert_eq!(Calibration::of_bands(Wide, Wide), WIDE_BAND_CALIBRATION);
+        assert_eq!(
+            Calibration::of_bands(Narrow, Narrow),
+            NARROW_BAND_CALIBRATION
+        );
+        assert_eq!(Calibration::of_bands(Wide, Narrow), CROSS_BAND_CALIBRATION);
+        assert_eq!(Calibration::of_bands(Narrow, Wide), CROSS_BAND_CALIBRATION);
     }
 
     fn template(band: Band, seed: f32) -> VoiceTemplate {

@@ -23,7 +23,8 @@ pub use engine::{
 pub use error::VoiceError;
 pub use fbank::{FBANK_BINS, FRAME_LENGTH, FRAME_SHIFT, Fbank, Features};
 pub use matching::{
-    CALIBRATION_OFFSET, CALIBRATION_SLOPE, MatchResult, match_templates, probability,
+    CROSS_BAND_CALIBRATION, Calibration, MatchResult, NARROW_BAND_CALIBRATION,
+    WIDE_BAND_CALIBRATION, match_templates,
 };
 pub use quality::{
     MAX_CLIPPED_FRACTION, MAX_SNR_DB, MIN_SNR_DB, MIN_SPEECH_LEVEL_DBFS, QualityProblem,
