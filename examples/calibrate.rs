@@ -71,8 +71,7 @@ fn main() {
             .zip(&scored)
             .find(|(c, _)| !c.windows && c.pairs_like(condition))
             .expect("every pairing has full halves");
-        let (slope, offset) = fit_logistic(&full.normalised);
-        Calibration { slope, offset }
+        fit_logistic(&full.normalised)
     };
     let fits: Vec<Calibration> = conditions.iter().map(fit_of).collect();
     for (condition, fit) in conditions.iter().zip(&fits).filter(|(c, _)| !c.windows) {
@@ -86,9 +85,10 @@ fn main() {
             shipped.offset
         );
     }
-    let (raw_slope, raw_offset) = fit_logistic(&scored[0].raw);
+    let raw_fit = fit_logistic(&scored[0].raw);
     println!(
-        "calibration of raw cosines, 16 kHz full halves: slope = {raw_slope:.4}, offset = {raw_offset:.4}"
+        "calibration of raw cosines, 16 kHz full halves: slope = {:.4}, offset = {:.4}",
+        raw_fit.slope, raw_fit.offset
     );
     println!(
         "\n| condition | pairs (target / non-target) | windows too short to score | raw cosine: EER | false rejects at 0.1 % false accepts | normalised: EER | false rejects at 0.1 % false accepts |"
@@ -115,8 +115,8 @@ fn main() {
     );
     println!("|---|---|---|");
     for ((condition, scores), fit) in conditions.iter().zip(&scored).zip(&fits) {
-        let before = decisions(&scores.raw, raw_slope, raw_offset);
-        let now = decisions(&scores.normalised, fit.slope, fit.offset);
+        let before = decisions(&scores.raw, &raw_fit);
+        let now = decisions(&scores.normalised, fit);
         println!(
             "| {} | {:.2} % / {:.3} % | {:.2} % / {:.3} % |",
             condition.name(),
@@ -132,7 +132,7 @@ fn main() {
     println!("\n| condition | 0–0.2 | 0.2–0.4 | 0.4–0.6 | 0.6–0.8 | 0.8–1 |");
     println!("|---|---|---|---|---|---|");
     for ((condition, scores), fit) in conditions.iter().zip(&scored).zip(&fits) {
-        let bins: Vec<String> = reliability(&scores.normalised, fit.slope, fit.offset)
+        let bins: Vec<String> = reliability(&scores.normalised, fit)
             .iter()
             .map(|(share, t, n)| match share {
                 Some(share) => format!("{share:.2} ({:.1} % / {:.2} %)", 100.0 * t, 100.0 * n),
@@ -365,13 +365,9 @@ fn engine() -> VoiceEngine {
     VoiceEngine::new(vad, CamPlusModel::from_bytes(&speaker).expect("CAM++"))
 }
 
-fn probability(score: f64, slope: f64, offset: f64) -> f64 {
-    1.0 / (1.0 + (-(slope * score + offset)).exp())
-}
-
 /// Class-balanced logistic regression on one feature: Newton's method, each
 /// step halved until the loss falls (scores spread over tens of units).
-fn fit_logistic(pairs: &Pairs) -> (f64, f64) {
+fn fit_logistic(pairs: &Pairs) -> Calibration {
     let weight_t = 0.5 / pairs.targets.len() as f64;
     let weight_n = 0.5 / pairs.nontargets.len() as f64;
     let data: Vec<(f64, f64, f64)> = (pairs.targets.iter().map(|&s| (s, 1.0, weight_t)))
@@ -394,7 +390,11 @@ fn fit_logistic(pairs: &Pairs) -> (f64, f64) {
     for _ in 0..200 {
         let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (ridge * a, 0.0, ridge, 0.0, 0.0);
         for &(s, y, w) in &data {
-            let p = probability(s, a, b);
+            let p = Calibration {
+                slope: a,
+                offset: b,
+            }
+            .probability(s);
             let r = w * (p - y);
             let h = w * p * (1.0 - p);
             ga += r * s;
@@ -416,15 +416,18 @@ fn fit_logistic(pairs: &Pairs) -> (f64, f64) {
             break;
         }
     }
-    (a, b)
+    Calibration {
+        slope: a,
+        offset: b,
+    }
 }
 
 /// False rejects and false accepts (in %) at `probability > 0.5`.
-fn decisions(pairs: &Pairs, slope: f64, offset: f64) -> (f64, f64) {
+fn decisions(pairs: &Pairs, calibration: &Calibration) -> (f64, f64) {
     let accepted = |scores: &[f64]| {
         scores
             .iter()
-            .filter(|&&s| probability(s, slope, offset) > 0.5)
+            .filter(|&&s| calibration.probability(s) > 0.5)
             .count() as f64
             / scores.len() as f64
     };
@@ -437,11 +440,11 @@ fn decisions(pairs: &Pairs, slope: f64, offset: f64) -> (f64, f64) {
 /// For five `probability` bins: the class-balanced share of target pairs
 /// (`None` if the bin is empty), and the shares of target and non-target
 /// pairs in it.
-fn reliability(pairs: &Pairs, slope: f64, offset: f64) -> Vec<(Option<f64>, f64, f64)> {
+fn reliability(pairs: &Pairs, calibration: &Calibration) -> Vec<(Option<f64>, f64, f64)> {
     let share_in = |scores: &[f64], bin: usize| {
         scores
             .iter()
-            .filter(|&&s| ((probability(s, slope, offset) * 5.0) as usize).min(4) == bin)
+            .filter(|&&s| ((calibration.probability(s) * 5.0) as usize).min(4) == bin)
             .count() as f64
             / scores.len() as f64
     };
