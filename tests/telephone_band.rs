@@ -13,12 +13,17 @@ use common::{UTTERANCE_103, UTTERANCE_1034, voice_engine};
 use speech_files::{telephone, through_pcm_input};
 use voiceport::models::Models;
 use voiceport::protocol::VerifyStream;
-use voiceport::service::{AudioBuffer, create_template};
+use voiceport::service::{AudioBuffer, create_template, match_voice_templates};
 use voiceport::voice::{
     Band, MatchResult, SPEAKER_MODEL, VoiceEngine, VoiceTemplate, match_templates,
 };
 
 const UTTERANCE_1069: &[u8] = include_bytes!("data/librispeech/1069-133699-0000.flac");
+
+/// A template written by a build before templates recorded their band.
+const TEMPLATE_VERSION_1: &str = include_str!("data/expected/template_version_1.txt");
+/// The replies recorded from the same audio, with today's (version 2) template.
+const RECORDED_REPLIES: &str = include_str!("data/expected/session_replies.json");
 
 fn pcm16(flac: &[u8]) -> Vec<i16> {
     let mut reader = claxon::FlacReader::new(flac).expect("FLAC");
@@ -135,4 +140,15 @@ fn an_8_khz_verify_stream_scores_its_windows_as_narrow_band_audio() {
         accepted * 5 >= scored * 4,
         "{accepted} of {scored} windows accepted"
     );
+}
+
+#[test]
+fn a_template_made_before_bands_were_recorded_still_matches_as_wide_band() {
+    let old = VoiceTemplate::from_base64(TEMPLATE_VERSION_1, SPEAKER_MODEL).unwrap();
+    assert_eq!(old.band, Band::Wide);
+    let replies: serde_json::Value = serde_json::from_str(RECORDED_REPLIES).unwrap();
+    let new = replies["template"].as_str().unwrap();
+    let result = match_voice_templates(TEMPLATE_VERSION_1, new).unwrap();
+    assert!(result.score > 0.999, "{result:?}");
+    assert!(result.probability > 0.99, "{result:?}");
 }
