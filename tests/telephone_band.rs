@@ -25,14 +25,6 @@ const TEMPLATE_VERSION_1: &str = include_str!("data/expected/template_version_1.
 /// The replies recorded from the same audio, with today's (version 2) template.
 const RECORDED_REPLIES: &str = include_str!("data/expected/session_replies.json");
 
-fn pcm16(flac: &[u8]) -> Vec<i16> {
-    let mut reader = claxon::FlacReader::new(flac).expect("FLAC");
-    reader
-        .samples()
-        .map(|s| s.expect("sample") as i16)
-        .collect()
-}
-
 /// A speaker's recording as a 16 kHz and as an 8 kHz client sends it, each
 /// cut in two halves, as the engine hears them.
 struct Speaker {
@@ -41,7 +33,7 @@ struct Speaker {
 }
 
 fn speaker(flac: &[u8]) -> Speaker {
-    let recording = pcm16(flac);
+    let recording = common::flac_pcm16(flac);
     let halves = |samples: Vec<f32>| {
         let (a, b) = samples.split_at(samples.len() / 2);
         [a.to_vec(), b.to_vec()]
@@ -65,7 +57,7 @@ fn template(engine: &VoiceEngine, samples: &[f32], band: Band) -> VoiceTemplate 
 
 #[test]
 fn a_template_made_from_8_khz_audio_records_the_narrow_band() {
-    let recording = pcm16(UTTERANCE_1034.flac);
+    let recording = common::flac_pcm16(UTTERANCE_1034.flac);
     let models = Models::bundled().unwrap();
     for (rate, samples, band) in [
         (8_000, telephone(&recording), Band::Narrow),

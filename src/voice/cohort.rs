@@ -24,6 +24,7 @@ use std::sync::OnceLock;
 
 use half::f16;
 
+use super::bytes::{ByteReader, Truncated};
 use super::{Band, SPEAKER_MODEL, TemplateModel, VoiceError, dot};
 
 const MAGIC: &[u8; 4] = b"VPCH";
@@ -171,37 +172,27 @@ impl Cohort {
         if crc32fast::hash(content) != u32::from_le_bytes(*checksum) {
             return Err(invalid("checksum mismatch".into()));
         }
-        let mut at = 0;
-        let mut take = |n: usize| {
-            let slice = content
-                .get(at..at + n)
-                .ok_or_else(|| invalid("truncated".into()));
-            at += n;
-            slice
-        };
-        if take(4)? != MAGIC {
+        let mut reader = ByteReader::new(content);
+        if reader.take(4).map_err(truncated)? != MAGIC {
             return Err(invalid("bad magic".into()));
         }
-        let u16_at = |b: &[u8]| u16::from_le_bytes([b[0], b[1]]);
-        let version = u16_at(take(2)?);
+        let version = reader.u16().map_err(truncated)?;
         if version != COHORT_VERSION {
             return Err(invalid(format!("unsupported version {version}")));
         }
-        let id_len = usize::from(take(1)?[0]);
-        let model_id = take(id_len)?;
-        if model_id != expected.id.as_bytes() {
+        if reader.short_bytes().map_err(truncated)? != expected.id.as_bytes() {
             return Err(invalid("made for another speaker model".into()));
         }
-        let dimension = usize::from(u16_at(take(2)?));
+        let dimension = usize::from(reader.u16().map_err(truncated)?);
         if dimension != expected.dimension {
             return Err(invalid(format!("{dimension} values per speaker")));
         }
-        let wide = usize::from(u16_at(take(2)?));
-        let narrow = usize::from(u16_at(take(2)?));
-        let mut band = |count: usize| -> Result<Vec<Vec<f32>>, VoiceError> {
+        let wide = usize::from(reader.u16().map_err(truncated)?);
+        let narrow = usize::from(reader.u16().map_err(truncated)?);
+        let mut band = |count: usize| -> Result<Vec<Vec<f32>>, Truncated> {
             (0..count)
                 .map(|_| {
-                    let values = take(2 * dimension)?;
+                    let values = reader.take(2 * dimension)?;
                     Ok(values
                         .chunks_exact(2)
                         .map(|v| f16::from_le_bytes([v[0], v[1]]).to_f32())
@@ -209,8 +200,9 @@ impl Cohort {
                 })
                 .collect()
         };
-        let (wide, narrow) = (band(wide)?, band(narrow)?);
-        if at != content.len() {
+        let wide = band(wide).map_err(truncated)?;
+        let narrow = band(narrow).map_err(truncated)?;
+        if reader.remaining() != 0 {
             return Err(invalid("trailing bytes".into()));
         }
         Self::new(dimension, wide, narrow)
@@ -219,6 +211,10 @@ impl Cohort {
 
 fn invalid(reason: String) -> VoiceError {
     VoiceError::InvalidModel(format!("speaker cohort: {reason}"))
+}
+
+fn truncated(_: Truncated) -> VoiceError {
+    invalid("truncated".into())
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! protocol's: `crate::protocol::VerifyStream`).
 
 mod band;
+mod bytes;
 mod campplus;
 mod cohort;
 mod engine;

@@ -14,6 +14,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use thiserror::Error;
 
 use super::Band;
+use super::bytes::{ByteReader, Truncated};
 
 const MAGIC: &[u8; 4] = b"VPVT";
 /// The format version written by this build.
@@ -144,7 +145,7 @@ impl VoiceTemplate {
 
     /// Reads the binary form, checking magic, version, length and checksum.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, TemplateError> {
-        let mut reader = Reader { bytes, at: 0 };
+        let mut reader = ByteReader::new(bytes);
         if reader.take(4).map_err(|_| TemplateError::BadMagic)? != MAGIC {
             return Err(TemplateError::BadMagic);
         }
@@ -152,24 +153,23 @@ impl VoiceTemplate {
         if !(TEMPLATE_VERSION_WITHOUT_BAND..=TEMPLATE_VERSION).contains(&version) {
             return Err(TemplateError::UnsupportedVersion(version));
         }
-        let id_len = reader.take(1)?[0] as usize;
-        let model_id = String::from_utf8(reader.take(id_len)?.to_vec())
+        let model_id = String::from_utf8(reader.short_bytes()?.to_vec())
             .map_err(|_| TemplateError::Corrupted)?;
-        let dim = reader.u16()? as usize;
+        let dim = usize::from(reader.u16()?);
         let speech_seconds = reader.f32()?;
         let band = if version == TEMPLATE_VERSION_WITHOUT_BAND {
             Band::Wide
         } else {
-            let code = reader.take(1)?[0];
+            let code = reader.u8()?;
             Band::from_code(code).ok_or(TemplateError::UnknownBand(code))?
         };
         let embedding = (0..dim)
             .map(|_| reader.f32())
             .collect::<Result<Vec<_>, _>>()?;
-        let content_len = reader.at;
-        let checksum = u32::from_le_bytes(reader.take(4)?.try_into().expect("4 bytes"));
-        if reader.at != bytes.len() {
-            return Err(TemplateError::TrailingBytes(bytes.len() - reader.at));
+        let content_len = reader.position();
+        let checksum = reader.u32()?;
+        if reader.remaining() != 0 {
+            return Err(TemplateError::TrailingBytes(reader.remaining()));
         }
         if crc32fast::hash(&bytes[..content_len]) != checksum {
             return Err(TemplateError::Corrupted);
@@ -287,32 +287,9 @@ pub fn normalized(v: &[f32]) -> Result<Vec<f32>, TemplateError> {
     Ok(v.iter().map(|x| (f64::from(*x) / norm) as f32).collect())
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], TemplateError> {
-        let end = self.at.checked_add(n).ok_or(TemplateError::Truncated)?;
-        let slice = self
-            .bytes
-            .get(self.at..end)
-            .ok_or(TemplateError::Truncated)?;
-        self.at = end;
-        Ok(slice)
-    }
-
-    fn u16(&mut self) -> Result<u16, TemplateError> {
-        Ok(u16::from_le_bytes(
-            self.take(2)?.try_into().expect("2 bytes"),
-        ))
-    }
-
-    fn f32(&mut self) -> Result<f32, TemplateError> {
-        Ok(f32::from_le_bytes(
-            self.take(4)?.try_into().expect("4 bytes"),
-        ))
+impl From<Truncated> for TemplateError {
+    fn from(_: Truncated) -> Self {
+        TemplateError::Truncated
     }
 }
 

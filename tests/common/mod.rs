@@ -77,11 +77,19 @@ pub fn reference(text: &str) -> Reference {
 
 /// Decodes a 16-bit mono FLAC to samples in −1..1.
 pub fn flac_samples(bytes: &[u8]) -> Vec<f32> {
+    flac_pcm16(bytes)
+        .into_iter()
+        .map(|s| f32::from(s) / 32768.0)
+        .collect()
+}
+
+/// Decodes a 16-bit FLAC file to its PCM16 samples.
+pub fn flac_pcm16(bytes: &[u8]) -> Vec<i16> {
     let mut reader = claxon::FlacReader::new(bytes).expect("FLAC");
     assert_eq!(reader.streaminfo().bits_per_sample, 16);
     reader
         .samples()
-        .map(|s| s.expect("FLAC sample") as f32 / 32768.0)
+        .map(|s| i16::try_from(s.expect("FLAC sample")).expect("16-bit sample"))
         .collect()
 }
 
