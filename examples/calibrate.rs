@@ -31,8 +31,8 @@ mod speech_files;
 
 use speech_files::{flac_files, read_flac, telephone, through_pcm_input};
 
+use voiceport::models::Models;
 use voiceport::protocol::VerifyStream;
-use voiceport::vad::SileroModel;
 use voiceport::voice::{
     Band, Calibration, CamPlusModel, Cohort, EMBEDDING_DIM, VoiceEngine, VoiceTemplate, dot,
 };
@@ -74,7 +74,20 @@ fn main() {
         fit_logistic(&full.normalised)
     };
     let fits: Vec<Calibration> = conditions.iter().map(fit_of).collect();
-    for (condition, fit) in conditions.iter().zip(&fits).filter(|(c, _)| !c.windows) {
+    print_fits(&conditions, &fits);
+    let raw_fit = fit_logistic(&scored[0].raw);
+    println!(
+        "calibration of raw cosines, 16 kHz full halves: slope = {:.4}, offset = {:.4}",
+        raw_fit.slope, raw_fit.offset
+    );
+    print_error_rates(&conditions, &scored);
+    print_decisions(&conditions, &scored, &fits, &raw_fit);
+    print_reliability(&conditions, &scored, &fits);
+}
+
+/// Each pairing's fit beside the calibration shipped for it.
+fn print_fits(conditions: &[Condition], fits: &[Calibration]) {
+    for (condition, fit) in conditions.iter().zip(fits).filter(|(c, _)| !c.windows) {
         let shipped = Calibration::of_bands(condition.enrolled, condition.probe);
         println!(
             "\n{}: calibration of normalised scores: slope = {:.4}, offset = {:.4} (shipped: {:.4}, {:.4})",
@@ -85,16 +98,15 @@ fn main() {
             shipped.offset
         );
     }
-    let raw_fit = fit_logistic(&scored[0].raw);
-    println!(
-        "calibration of raw cosines, 16 kHz full halves: slope = {:.4}, offset = {:.4}",
-        raw_fit.slope, raw_fit.offset
-    );
+}
+
+/// The table of equal-error rates and false rejects at 0.1 % false accepts.
+fn print_error_rates(conditions: &[Condition], scored: &[Scores]) {
     println!(
         "\n| condition | pairs (target / non-target) | windows too short to score | raw cosine: EER | false rejects at 0.1 % false accepts | normalised: EER | false rejects at 0.1 % false accepts |"
     );
     println!("|---|---|---|---|---|---|---|");
-    for (condition, scores) in conditions.iter().zip(&scored) {
+    for (condition, scores) in conditions.iter().zip(scored) {
         println!(
             "| {} | {} / {} | {} | {:.2} % | {:.2} % | {:.2} % | {:.2} % |",
             condition.name(),
@@ -107,6 +119,15 @@ fn main() {
             100.0 * false_rejects_at(&scores.normalised, 0.001),
         );
     }
+}
+
+/// The table of what `probability > 0.5` decides, before and now.
+fn print_decisions(
+    conditions: &[Condition],
+    scored: &[Scores],
+    fits: &[Calibration],
+    raw_fit: &Calibration,
+) {
     println!(
         "\nWhat `probability > 0.5` decides: raw cosines with the calibration before cohort normalisation (16 kHz full halves' fit), normalised scores with their pairing's fit above."
     );
@@ -114,8 +135,8 @@ fn main() {
         "\n| condition | before: false rejects / false accepts | now: false rejects / false accepts |"
     );
     println!("|---|---|---|");
-    for ((condition, scores), fit) in conditions.iter().zip(&scored).zip(&fits) {
-        let before = decisions(&scores.raw, &raw_fit);
+    for ((condition, scores), fit) in conditions.iter().zip(scored).zip(fits) {
+        let before = decisions(&scores.raw, raw_fit);
         let now = decisions(&scores.normalised, fit);
         println!(
             "| {} | {:.2} % / {:.3} % | {:.2} % / {:.3} % |",
@@ -126,12 +147,16 @@ fn main() {
             now.1
         );
     }
+}
+
+/// The table of the fits' reliability, bin by bin.
+fn print_reliability(conditions: &[Condition], scored: &[Scores], fits: &[Calibration]) {
     println!(
         "\nReliability of the fits above: the share of pairs in each `probability` bin that are same-speaker pairs, each class weighted equally (the 50 % prior the fit assumes); in brackets the share of target / non-target pairs falling in the bin."
     );
     println!("\n| condition | 0–0.2 | 0.2–0.4 | 0.4–0.6 | 0.6–0.8 | 0.8–1 |");
     println!("|---|---|---|---|---|---|");
-    for ((condition, scores), fit) in conditions.iter().zip(&scored).zip(&fits) {
+    for ((condition, scores), fit) in conditions.iter().zip(scored).zip(fits) {
         let bins: Vec<String> = reliability(&scores.normalised, fit)
             .iter()
             .map(|(share, t, n)| match share {
@@ -355,14 +380,17 @@ impl Pairs {
 
 /// The shipped VAD and speaker models; `VOICEPORT_SPEAKER_MODEL` picks another speaker model file.
 fn engine() -> VoiceEngine {
-    let vad = std::fs::read("models/silero_vad_openvino_16k.onnx").expect("VAD model");
-    let speaker = std::fs::read(
-        std::env::var("VOICEPORT_SPEAKER_MODEL")
-            .unwrap_or_else(|_| "models/campplus_zh_en_common.f16w.onnx".into()),
-    )
-    .expect("speaker model");
-    let vad = SileroModel::from_bytes(&vad).expect("VAD");
-    VoiceEngine::new(vad, CamPlusModel::from_bytes(&speaker).expect("CAM++"))
+    let models = Models::bundled().expect("the shipped models");
+    match std::env::var_os("VOICEPORT_SPEAKER_MODEL") {
+        None => models.voice().expect("the speaker model").clone(),
+        Some(path) => {
+            let speaker = std::fs::read(path).expect("speaker model");
+            VoiceEngine::new(
+                models.vad,
+                CamPlusModel::from_bytes(&speaker).expect("CAM++"),
+            )
+        }
+    }
 }
 
 /// Class-balanced logistic regression on one feature: Newton's method, each

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 mod speech_files;
 
 use speech_files::{flac_files, read_flac, telephone, through_pcm_input};
-use voiceport::models::{Models, SPEAKER_MODEL_FILE, VAD_MODEL_FILE};
+use voiceport::models::Models;
 use voiceport::voice::{Band, Cohort, EMBEDDING_DIM, SPEAKER_MODEL_ID};
 
 fn main() {
@@ -24,9 +24,7 @@ fn main() {
     let (Some(dir), Some(out)) = (args.next(), args.next()) else {
         panic!("usage: cohort <flac dir> <output file>");
     };
-    let read = |file: &str| std::fs::read(Path::new("models").join(file)).expect("a model file");
-    let speaker = read(SPEAKER_MODEL_FILE);
-    let models = Models::from_bytes(&read(VAD_MODEL_FILE), Some(&speaker)).expect("the models");
+    let models = Models::bundled().expect("the shipped models");
     let engine = models.voice().expect("the speaker model");
     let (mut wide, mut narrow) = (Vec::new(), Vec::new());
     let held_out: Vec<_> = flac_files(Path::new("tests/data/librispeech"))

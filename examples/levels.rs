@@ -26,6 +26,7 @@ use std::path::PathBuf;
 mod speech_files;
 
 use speech_files::{flac_files, read_flac, telephone, through_pcm_input};
+use voiceport::models::Models;
 use voiceport::vad::{SileroModel, frame_decisions};
 
 /// Levels tried, in dBFS RMS over the whole recording.
@@ -51,10 +52,7 @@ fn main() {
         .map_or(50.0, |n| n.parse().expect("dB"));
     let mut files = flac_files(&dir);
     files.truncate(count);
-    let vad = SileroModel::from_bytes(
-        &std::fs::read("models/silero_vad_openvino_16k.onnx").expect("VAD model"),
-    )
-    .expect("VAD");
+    let vad = Models::bundled().expect("the shipped models").vad;
     let read: Vec<Vec<f64>> = files.iter().map(|p| to_f64(&read_flac(p))).collect();
     let bursts: Vec<Vec<f64>> = read
         .iter()
