@@ -26,16 +26,16 @@
 
 use std::path::PathBuf;
 
+#[path = "support/shipped_models.rs"]
+mod shipped_models;
 #[path = "support/speech_files.rs"]
 mod speech_files;
 
+use shipped_models::shipped_models;
 use speech_files::{flac_files, read_flac, telephone, through_pcm_input};
 
-use voiceport::models::Models;
 use voiceport::protocol::VerifyStream;
-use voiceport::voice::{
-    Band, Calibration, CamPlusModel, Cohort, EMBEDDING_DIM, VoiceEngine, VoiceTemplate, dot,
-};
+use voiceport::voice::{Band, Calibration, Cohort, EMBEDDING_DIM, VoiceEngine, VoiceTemplate, dot};
 
 /// A verify stream's window, in 16 kHz samples.
 const WINDOW: usize = 48_000;
@@ -380,17 +380,11 @@ impl Pairs {
 
 /// The shipped VAD and speaker models; `VOICEPORT_SPEAKER_MODEL` picks another speaker model file.
 fn engine() -> VoiceEngine {
-    let models = Models::bundled().expect("the shipped models");
-    match std::env::var_os("VOICEPORT_SPEAKER_MODEL") {
-        None => models.voice().expect("the speaker model").clone(),
-        Some(path) => {
-            let speaker = std::fs::read(path).expect("speaker model");
-            VoiceEngine::new(
-                models.vad,
-                CamPlusModel::from_bytes(&speaker).expect("CAM++"),
-            )
-        }
-    }
+    let speaker = std::env::var_os("VOICEPORT_SPEAKER_MODEL").map(PathBuf::from);
+    shipped_models(speaker.as_deref())
+        .voice()
+        .expect("the speaker model")
+        .clone()
 }
 
 /// Class-balanced logistic regression on one feature: Newton's method, each

@@ -12,11 +12,13 @@
 
 use std::path::{Path, PathBuf};
 
+#[path = "support/shipped_models.rs"]
+mod shipped_models;
 #[path = "support/speech_files.rs"]
 mod speech_files;
 
+use shipped_models::shipped_models;
 use speech_files::{flac_files, read_flac, telephone, through_pcm_input};
-use voiceport::models::Models;
 use voiceport::voice::{Band, Cohort, EMBEDDING_DIM, SPEAKER_MODEL_ID};
 
 fn main() {
@@ -24,7 +26,7 @@ fn main() {
     let (Some(dir), Some(out)) = (args.next(), args.next()) else {
         panic!("usage: cohort <flac dir> <output file>");
     };
-    let models = Models::bundled().expect("the shipped models");
+    let models = shipped_models(None);
     let engine = models.voice().expect("the speaker model");
     let (mut wide, mut narrow) = (Vec::new(), Vec::new());
     let held_out: Vec<_> = flac_files(Path::new("tests/data/librispeech"))

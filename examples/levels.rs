@@ -22,11 +22,13 @@
 
 use std::path::PathBuf;
 
+#[path = "support/shipped_models.rs"]
+mod shipped_models;
 #[path = "support/speech_files.rs"]
 mod speech_files;
 
+use shipped_models::shipped_models;
 use speech_files::{flac_files, read_flac, telephone, through_pcm_input};
-use voiceport::models::Models;
 use voiceport::vad::{SileroModel, frame_decisions};
 
 /// Levels tried, in dBFS RMS over the whole recording.
@@ -52,7 +54,7 @@ fn main() {
         .map_or(50.0, |n| n.parse().expect("dB"));
     let mut files = flac_files(&dir);
     files.truncate(count);
-    let vad = Models::bundled().expect("the shipped models").vad;
+    let vad = shipped_models(None).vad;
     let read: Vec<Vec<f64>> = files.iter().map(|p| to_f64(&read_flac(p))).collect();
     let bursts: Vec<Vec<f64>> = read
         .iter()

@@ -36,7 +36,11 @@ fn main() {
         .map(String::from)
         .to_vec()
     };
-    let models = Models::bundled().expect("models");
+    let models = Models::from_bytes(
+        include_bytes!("../models/silero_vad_openvino_16k.onnx"),
+        Some(include_bytes!("../models/campplus_zh_en_common.f16w.onnx")),
+    )
+    .expect("models");
     let template = create_template(&models, AudioBuffer::Wav(ENROLL)).expect("template");
     let audio = pcm16_messages();
     println!("| endpoint | audio minutes | ms per audio second | mean reply bytes | RSS MiB |");
