@@ -60,10 +60,16 @@ impl<'a> ByteReader<'a> {
         self.array().map(f32::from_le_bytes)
     }
 
-    /// A `u8` length followed by that many bytes (a model id).
+    /// A `u8` length followed by that many bytes (a model id); nothing is
+    /// read when they are not all there.
     pub fn short_bytes(&mut self) -> Result<&'a [u8], Truncated> {
+        let start = self.at;
         let len = usize::from(self.u8()?);
-        self.take(len)
+        let bytes = self.take(len);
+        if bytes.is_err() {
+            self.at = start;
+        }
+        bytes
     }
 }
 
@@ -89,7 +95,7 @@ mod tests {
         assert_eq!(reader.u32(), Err(Truncated));
         assert_eq!(reader.position(), 0);
         assert_eq!(reader.short_bytes(), Err(Truncated));
-        assert_eq!(reader.remaining(), 2);
+        assert_eq!(reader.remaining(), 3);
         assert_eq!(reader.take(usize::MAX), Err(Truncated));
     }
 }
