@@ -37,6 +37,8 @@ const LEVELS: [f64; 6] = [-45.0, -38.0, -30.0, -20.0, -15.0, -10.0];
 const REFERENCE_DBFS: f64 = -20.0;
 /// The level the oracle normalisation scales recordings to (dBFS RMS).
 const NORMALISED_DBFS: f64 = -25.0;
+/// Seconds per VAD decision.
+const FRAME_SECONDS: f64 = 0.03;
 /// Frames around reference speech not counted as background (300 ms).
 const GUARD_FRAMES: usize = 10;
 
@@ -69,31 +71,15 @@ fn main() {
             .iter()
             .map(|r| decisions(&vad, r, REFERENCE_DBFS, &Chain::WIDE))
             .collect();
-        for rate in [16_000, 8_000] {
+        for chain in [Chain::WIDE, Chain::TELEPHONE] {
             for level in LEVELS {
-                let mut found = 0;
-                let (mut agreeing, mut frames) = (0, 0);
-                let mut far_speech = 0;
-                for (recording, reference) in recordings.iter().zip(&references) {
-                    let chain = if rate == 16_000 {
-                        Chain::WIDE
-                    } else {
-                        Chain::TELEPHONE
-                    };
-                    let ours = decisions(&vad, recording, level, &chain);
-                    let n = ours.len().min(reference.len());
-                    found += ours[..n].iter().filter(|&&s| s).count();
-                    agreeing += (0..n).filter(|&i| ours[i] == reference[i]).count();
-                    frames += n;
-                    let far = far_background(&reference[..n]);
-                    far_speech += (0..n).filter(|&i| far[i] && ours[i]).count();
-                }
+                let tally = Tally::of(&vad, recordings, &references, level, &chain);
                 println!(
                     "| {name} | {} kHz | {level:.0} | {:.1} | {:.1} % | {:.2} |",
-                    rate / 1000,
-                    found as f64 * 0.03,
-                    100.0 * agreeing as f64 / frames as f64,
-                    far_speech as f64 * 0.03,
+                    chain.rate / 1000,
+                    tally.speech_seconds(),
+                    tally.agreeing_percent(),
+                    tally.far_speech as f64 * FRAME_SECONDS,
                 );
             }
         }
@@ -149,18 +135,11 @@ fn recording_chains(vad: &SileroModel, read: &[Vec<f64>], floor_db: f64) {
             let cells: Vec<String> = LEVELS
                 .iter()
                 .map(|&level| {
-                    let (mut found, mut agreeing, mut frames) = (0, 0, 0);
-                    for (recording, reference) in recordings.iter().zip(&references) {
-                        let ours = decisions(vad, recording, level, &chain);
-                        let n = ours.len().min(reference.len());
-                        found += ours[..n].iter().filter(|&&s| s).count();
-                        agreeing += (0..n).filter(|&i| ours[i] == reference[i]).count();
-                        frames += n;
-                    }
+                    let tally = Tally::of(vad, &recordings, &references, level, &chain);
                     format!(
                         "{:.1} s ({:.0} %)",
-                        found as f64 * 0.03,
-                        100.0 * agreeing as f64 / frames as f64
+                        tally.speech_seconds(),
+                        tally.agreeing_percent()
                     )
                 })
                 .collect();
@@ -171,6 +150,54 @@ fn recording_chains(vad: &SileroModel, read: &[Vec<f64>], floor_db: f64) {
             };
             println!("| {label} | {} |", cells.join(" | "));
         }
+    }
+}
+
+/// How the decisions on recordings sent at one level through one chain
+/// compare with their references (frame counts).
+struct Tally {
+    /// Speech frames found.
+    found: usize,
+    /// Frames deciding as the reference does.
+    agreeing: usize,
+    /// Frames compared.
+    frames: usize,
+    /// Speech frames found in the reference's far background.
+    far_speech: usize,
+}
+
+impl Tally {
+    fn of(
+        vad: &SileroModel,
+        recordings: &[Vec<f64>],
+        references: &[Vec<bool>],
+        level: f64,
+        chain: &Chain,
+    ) -> Self {
+        let mut tally = Tally {
+            found: 0,
+            agreeing: 0,
+            frames: 0,
+            far_speech: 0,
+        };
+        for (recording, reference) in recordings.iter().zip(references) {
+            let ours = decisions(vad, recording, level, chain);
+            let n = ours.len().min(reference.len());
+            tally.found += ours[..n].iter().filter(|&&s| s).count();
+            tally.agreeing += (0..n).filter(|&i| ours[i] == reference[i]).count();
+            tally.frames += n;
+            let far = far_background(&reference[..n]);
+            tally.far_speech += (0..n).filter(|&i| far[i] && ours[i]).count();
+        }
+        tally
+    }
+
+    fn speech_seconds(&self) -> f64 {
+        self.found as f64 * FRAME_SECONDS
+    }
+
+    fn agreeing_percent(&self) -> f64 {
+        100.0 * self.agreeing as f64 / self.frames as f64
     }
 }
 
