@@ -589,18 +589,20 @@ impl BatchNorm {
     /// `relu(batchnorm(x))` of the first `self.channels()` channels of `input`.
     pub fn relu(&self, input: &Activation) -> Activation {
         let plane = input.plane();
-        let mut output = Activation::zeros(self.channels(), input.height, input.width);
-        output
+        let mut values = Vec::with_capacity(self.channels() * plane);
+        for (x, (s, b)) in input
             .values
-            .chunks_exact_mut(plane)
-            .zip(input.values.chunks_exact(plane))
+            .chunks_exact(plane)
             .zip(self.scale.iter().zip(&self.shift))
-            .for_each(|((out, x), (s, b))| {
-                out.iter_mut()
-                    .zip(x)
-                    .for_each(|(o, x)| *o = (x * s + b).max(0.0))
-            });
-        output
+        {
+            values.extend(x.iter().map(|x| (x * s + b).max(0.0)));
+        }
+        Activation {
+            channels: self.channels(),
+            height: input.height,
+            width: input.width,
+            values,
+        }
     }
 }
 

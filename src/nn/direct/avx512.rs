@@ -6,6 +6,8 @@ use std::arch::x86_64::{
     _mm512_set1_ps,
 };
 
+use std::mem::MaybeUninit;
+
 use super::{Place, Rows};
 
 /// Output channels summed together (one register each per column vector).
@@ -24,7 +26,7 @@ pub(crate) fn available() -> bool {
 }
 
 /// Sums and stores the block `at` (at most `VECTORS × LANES` columns).
-pub(super) fn sum_block(rows: &Rows, at: Place, out: &mut [f32]) {
+pub(super) fn sum_block(rows: &Rows, at: Place, out: &mut [MaybeUninit<f32>]) {
     assert!(available(), "AVX-512 sums on a CPU without AVX-512");
     // SAFETY: AVX-512 was just checked; `sum` stays inside its slices.
     unsafe {
@@ -44,7 +46,7 @@ pub(super) fn sum_block(rows: &Rows, at: Place, out: &mut [f32]) {
 /// The CPU must have AVX-512F. (Loads and stores are checked against
 /// their slices; lanes past `at.columns` are masked, so never touched.)
 #[target_feature(enable = "avx512f")]
-unsafe fn sum<const N: usize>(rows: &Rows, at: Place, out: &mut [f32]) {
+unsafe fn sum<const N: usize>(rows: &Rows, at: Place, out: &mut [MaybeUninit<f32>]) {
     let masks: [__mmask16; N] = std::array::from_fn(|v| {
         let lanes = at.columns.saturating_sub(v * LANES).min(LANES);
         ((1u32 << lanes) - 1) as __mmask16
@@ -68,7 +70,7 @@ unsafe fn sum<const N: usize>(rows: &Rows, at: Place, out: &mut [f32]) {
     }
     for (channel, sums) in sums.iter().enumerate().take(at.channels) {
         let first = channel * at.plane + at.output_offset;
-        let target = out[first..first + at.columns].as_mut_ptr();
+        let target = out[first..first + at.columns].as_mut_ptr().cast::<f32>();
         for (v, sum) in sums.iter().enumerate() {
             // SAFETY: the lanes stored are inside the slice just taken.
             unsafe { _mm512_mask_storeu_ps(target.add(v * LANES), masks[v], *sum) };

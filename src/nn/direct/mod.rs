@@ -80,8 +80,9 @@ pub(crate) fn apply(conv: &Conv, packed: &[f32], input: &Activation) -> Activati
     );
     let padded = padded_columns(input, conv.inputs, conv.columns.padding);
     let padded_width = input.width + 2 * conv.columns.padding;
-    let mut output = Activation::zeros(conv.outputs, height, width);
     let plane = height * width;
+    let mut values = Vec::with_capacity(conv.outputs * plane);
+    let output_values = &mut values.spare_capacity_mut()[..conv.outputs * plane];
     let mut taps = Vec::with_capacity(taps_per_filter);
     for r in 0..height {
         taps.clear();
@@ -110,7 +111,7 @@ pub(crate) fn apply(conv: &Conv, packed: &[f32], input: &Activation) -> Activati
                 input: &padded,
                 start,
             };
-            let out = &mut output.values[first * plane..];
+            let out = &mut output_values[first * plane..];
             let block_width = LANES * VECTORS;
             for column in (0..width).step_by(block_width) {
                 let columns = (width - column).min(block_width);
@@ -125,7 +126,15 @@ pub(crate) fn apply(conv: &Conv, packed: &[f32], input: &Activation) -> Activati
             }
         }
     }
-    output
+    // SAFETY: the blocks above stored every output value: each row of each
+    // block of channels, its columns from the first to the last.
+    unsafe { values.set_len(conv.outputs * plane) };
+    Activation {
+        channels: conv.outputs,
+        height,
+        width,
+        values,
+    }
 }
 
 /// The first `channels` channels of `input` with `padding` zeros on both
@@ -135,13 +144,12 @@ fn padded_columns(input: &Activation, channels: usize, padding: usize) -> Cow<'_
     if padding == 0 {
         return Cow::Borrowed(used);
     }
-    let padded_width = input.width + 2 * padding;
-    let mut padded = vec![0.0; channels * input.height * padded_width];
-    for (row, source) in padded
-        .chunks_exact_mut(padded_width)
-        .zip(used.chunks_exact(input.width))
-    {
-        row[padding..padding + input.width].copy_from_slice(source);
+    let zeros = vec![0.0; padding];
+    let mut padded = Vec::with_capacity(channels * input.height * (input.width + 2 * padding));
+    for source in used.chunks_exact(input.width) {
+        padded.extend_from_slice(&zeros);
+        padded.extend_from_slice(source);
+        padded.extend_from_slice(&zeros);
     }
     Cow::Owned(padded)
 }
@@ -158,7 +166,8 @@ struct Rows<'a> {
     start: [f32; CHANNELS],
 }
 
-/// Where one block of sums goes.
+/// Where one block of sums goes (in an output not yet initialised: the
+/// kernels store each value once, never read it).
 #[derive(Clone, Copy)]
 struct Place {
     /// First output column.
@@ -178,7 +187,7 @@ impl Rows<'_> {
     /// tap, one column at a time, and stores them in `out` (the output from
     /// the block's first channel on): the columns left over by the vectors.
     #[cfg(target_arch = "wasm32")]
-    fn sum_columns(&self, at: Place, out: &mut [f32]) {
+    fn sum_columns(&self, at: Place, out: &mut [std::mem::MaybeUninit<f32>]) {
         for c in 0..at.columns {
             let mut sums = self.start;
             for tap in self.taps {
@@ -189,7 +198,7 @@ impl Rows<'_> {
                 }
             }
             for (channel, sum) in sums.iter().enumerate().take(at.channels) {
-                out[channel * at.plane + at.output_offset + c] = *sum;
+                out[channel * at.plane + at.output_offset + c].write(*sum);
             }
         }
     }

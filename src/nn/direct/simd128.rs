@@ -6,6 +6,8 @@
 
 use std::arch::wasm32::{f32x4_splat, v128, v128_load, v128_store};
 
+use std::mem::MaybeUninit;
+
 use super::{Place, Rows};
 
 /// Output channels summed together (one register each per column vector).
@@ -28,7 +30,7 @@ pub(crate) fn available() -> bool {
 }
 
 /// Sums and stores the block `at` (at most `VECTORS × LANES` columns).
-pub(super) fn sum_block(rows: &Rows, at: Place, out: &mut [f32]) {
+pub(super) fn sum_block(rows: &Rows, at: Place, out: &mut [MaybeUninit<f32>]) {
     let vectors = at.columns / LANES;
     match vectors {
         0 => {}
@@ -50,7 +52,7 @@ pub(super) fn sum_block(rows: &Rows, at: Place, out: &mut [f32]) {
 
 /// Sums `N × LANES` output columns of the block's channels over every tap
 /// and stores them in `out` (the output from the block's first channel on).
-fn sum<const N: usize>(rows: &Rows, at: Place, out: &mut [f32]) {
+fn sum<const N: usize>(rows: &Rows, at: Place, out: &mut [MaybeUninit<f32>]) {
     let width = N * LANES;
     let mut sums: [[v128; N]; CHANNELS] = rows.start.map(|bias| [f32x4_splat(bias); N]);
     for tap in rows.taps {
@@ -69,7 +71,7 @@ fn sum<const N: usize>(rows: &Rows, at: Place, out: &mut [f32]) {
     }
     for (channel, sums) in sums.iter().enumerate().take(at.channels) {
         let first = channel * at.plane + at.output_offset;
-        let target = out[first..first + width].as_mut_ptr();
+        let target = out[first..first + width].as_mut_ptr().cast::<f32>();
         for (v, sum) in sums.iter().enumerate() {
             // SAFETY: every lane stored is inside the slice just taken.
             unsafe { v128_store(target.add(v * LANES).cast::<v128>(), *sum) };
