@@ -7,6 +7,12 @@
 #[cfg(not(target_arch = "wasm32"))]
 criterion::criterion_main!(native::benches);
 
+/// The server's allocator, so that the engines are timed as the server runs
+/// them (glibc's malloc maps and unmaps CAM++'s large activations anew).
+#[cfg(not(target_arch = "wasm32"))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Criterion benchmarks run natively only.
 #[cfg(target_arch = "wasm32")]
 fn main() {}

@@ -171,6 +171,19 @@ fn two_by_four(rows: [&[f32]; 2], vectors: [&[f32]; 4]) -> [[f32; 4]; 2] {
     ]
 }
 
+/// The sum of `values`, added in [`LANES`] running sums (vector
+/// instructions, and no chain of additions each waiting for the last).
+pub(crate) fn sum(values: &[f32]) -> f32 {
+    let (chunks, tail) = values.as_chunks::<LANES>();
+    let mut sums = [0.0f32; LANES];
+    for chunk in chunks {
+        for lane in 0..LANES {
+            sums[lane] += chunk[lane];
+        }
+    }
+    sum_lanes(sums) + tail.iter().sum::<f32>()
+}
+
 /// The sum of the lanes, added pairwise (a tree the compiler vectorizes).
 #[inline(always)]
 fn sum_lanes(mut lanes: [f32; LANES]) -> f32 {
@@ -718,6 +731,14 @@ mod tests {
         assert_eq!(out, [132.0]);
         dot_rows(&a[..3], &[2.0; 3], 3, &mut out);
         assert_eq!(out, [12.0]);
+    }
+
+    #[test]
+    fn sums_add_every_lane_and_the_tail() {
+        let values: Vec<f32> = (1..=19).map(|i| i as f32).collect();
+        assert_eq!(sum(&values), 190.0);
+        assert_eq!(sum(&values[..5]), 15.0);
+        assert_eq!(sum(&[]), 0.0);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! layer — built from an ONNX export's parameters, run with plain loops and
 //! matrix products.
 
-use crate::nn::layers::{Activation, BatchNorm, Conv, sigmoid};
+use crate::nn::layers::{Activation, BatchNorm, Conv, sigmoid, sum};
 use crate::nn::onnx::OnnxParameters;
 use crate::voice::{EMBEDDING_DIM, FBANK_BINS, VoiceError};
 
@@ -328,9 +328,12 @@ fn context(input: &Activation, segment: usize) -> Activation {
         .chunks_exact(input.width)
         .zip(out.values.chunks_exact_mut(segments))
     {
-        let mean = row.iter().sum::<f32>() / row.len() as f32;
         for (slot, part) in context.iter_mut().zip(row.chunks(segment)) {
-            *slot = mean + part.iter().sum::<f32>() / part.len() as f32;
+            *slot = sum(part);
+        }
+        let mean = context.iter().sum::<f32>() / row.len() as f32;
+        for (slot, part) in context.iter_mut().zip(row.chunks(segment)) {
+            *slot = mean + *slot / part.len() as f32;
         }
     }
     out
