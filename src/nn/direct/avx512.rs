@@ -5,7 +5,6 @@ use std::arch::x86_64::{
     __m512, __mmask16, _mm512_fmadd_ps, _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps,
     _mm512_set1_ps,
 };
-
 use std::mem::MaybeUninit;
 
 use super::{Place, Rows};

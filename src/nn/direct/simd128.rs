@@ -5,7 +5,6 @@
 //! differ between machines); the package ships both builds.
 
 use std::arch::wasm32::{f32x4_splat, v128, v128_load, v128_store};
-
 use std::mem::MaybeUninit;
 
 use super::{Place, Rows};
