@@ -155,6 +155,7 @@ fn recording_chains(vad: &SileroModel, read: &[Vec<f64>], floor_db: f64) {
 
 /// How the decisions on recordings sent at one level through one chain
 /// compare with their references (frame counts).
+#[derive(Default)]
 struct Tally {
     /// Speech frames found.
     found: usize,
@@ -174,12 +175,7 @@ impl Tally {
         level: f64,
         chain: &Chain,
     ) -> Self {
-        let mut tally = Tally {
-            found: 0,
-            agreeing: 0,
-            frames: 0,
-            far_speech: 0,
-        };
+        let mut tally = Tally::default();
         for (recording, reference) in recordings.iter().zip(references) {
             let ours = decisions(vad, recording, level, chain);
             let n = ours.len().min(reference.len());
