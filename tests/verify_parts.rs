@@ -182,3 +182,34 @@ fn a_result_short_of_budget_embeds_the_newest_speech_it_pays_for() {
     assert_eq!((unpaid.results.len(), unpaid.skipped), (0, 1));
     assert_eq!(crumbs, VERIFY_CONTEXT_SECONDS + 0.05);
 }
+
+#[test]
+fn a_part_reuses_the_front_end_of_the_part_before_it() {
+    let engine = voice_engine();
+    let speech = engine.speech_of(&flac_samples(UTTERANCE_103.flac)).unwrap();
+    let context = (VERIFY_CONTEXT_SECONDS * 16_000.0) as usize;
+    let (new, end) = (8_000, 30_000);
+    let mut earlier = engine
+        .speech_statistics(&speech[..end - new], end - new, None)
+        .unwrap();
+    let part = &speech[end - new - context..end];
+    let fresh = engine.speech_statistics(part, new, None).unwrap();
+    let reusing = engine.speech_statistics(part, new, Some(&earlier)).unwrap();
+    let embed =
+        |part: &voiceport::voice::SpeechPart| engine.embed_statistics(&part.statistics).unwrap();
+    // Its context's front-end output comes from the part before: the same
+    // speech, normalised by that part's mean and framed half a frame apart
+    // here, so close but not equal (0.98 on average over the parts of two
+    // utterances, 0.89 the least).
+    assert_ne!(reusing.statistics, fresh.statistics);
+    let cosine = dot(&embed(&reusing), &embed(&fresh));
+    assert!(cosine >= 0.95, "cosine {cosine}");
+    // Kept for no more than the context, it is still reused the same way.
+    earlier.keep_last(context);
+    let trimmed = engine.speech_statistics(part, new, Some(&earlier)).unwrap();
+    assert_eq!(trimmed.statistics, reusing.statistics);
+    // A part before that holds less than the context is not used.
+    earlier.keep_last(context / 2);
+    let not_reused = engine.speech_statistics(part, new, Some(&earlier)).unwrap();
+    assert_eq!(not_reused.statistics, fresh.statistics);
+}

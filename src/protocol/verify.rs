@@ -14,7 +14,9 @@ use std::collections::VecDeque;
 
 use super::messages::{AudioInterval, VerifyStreamResult};
 use crate::vad::{API_FRAME_SAMPLES, VadStream};
-use crate::voice::{Band, FrameStatistics, MatchResult, VoiceEngine, VoiceError, VoiceTemplate};
+use crate::voice::{
+    Band, FrameStatistics, MatchResult, SpeechPart, VoiceEngine, VoiceError, VoiceTemplate,
+};
 
 /// Audio between two results, in seconds.
 pub const VERIFY_HOP_SECONDS: f64 = 0.5;
@@ -69,6 +71,9 @@ pub struct VerifyStream {
     new_frames: Vec<bool>,
     /// The speech embedded so far, oldest first.
     parts: VecDeque<Part>,
+    /// The newest part run through the network and the frame it ends at,
+    /// for the next part to reuse its front end's output.
+    newest_part: Option<(u64, SpeechPart)>,
     /// The unit embedding of the newest window scored.
     newest_embedding: Option<Vec<f32>>,
     /// First frame whose speech is in no part yet.
@@ -103,6 +108,7 @@ impl VerifyStream {
             next_result: 0,
             new_frames: Vec::new(),
             parts: VecDeque::new(),
+            newest_part: None,
             newest_embedding: None,
             embedded_frames: 0,
         }
@@ -299,8 +305,18 @@ impl VerifyStream {
             return Ok(false);
         }
         *budget -= part.len() as f64 / ENGINE_RATE;
-        let statistics = match self.engine.speech_statistics(part, new_samples) {
-            Ok(statistics) => statistics,
+        let previous = self.newest_part.take();
+        let continued = previous
+            .as_ref()
+            .filter(|(end_frame, _)| *end_frame == from)
+            .map(|(_, part)| part);
+        let statistics = match self.engine.speech_statistics(part, new_samples, continued) {
+            Ok(mut part) => {
+                let statistics = part.statistics.clone();
+                part.keep_last((VERIFY_CONTEXT_SECONDS * ENGINE_RATE) as usize);
+                self.newest_part = Some((to, part));
+                statistics
+            }
             // Too few frames for the network: a sliver of speech left out.
             Err(VoiceError::Inference(_) | VoiceError::NotEnoughSpeech { .. }) => {
                 FrameStatistics::default()

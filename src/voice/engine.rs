@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use super::template::normalized;
 use super::{
-    Band, CamPlusModel, FBANK_BINS, Fbank, Features, FrameStatistics, TemplateModel, VoiceError,
-    VoiceTemplate,
+    Band, CamPlusModel, FBANK_BINS, Fbank, Features, FrameStatistics, FrontEndColumns,
+    TemplateModel, VoiceError, VoiceTemplate,
 };
 use crate::vad::{API_FRAME_SAMPLES, SileroModel, frame_decisions};
 
@@ -28,6 +28,30 @@ pub const SPEAKER_MODEL: TemplateModel = TemplateModel {
     id: SPEAKER_MODEL_ID,
     dimension: super::EMBEDDING_DIM,
 };
+
+/// A part of a stream's speech run through the speaker network
+/// ([`VoiceEngine::speech_statistics`]).
+#[derive(Debug, Clone)]
+pub struct SpeechPart {
+    /// The frame statistics of its new speech.
+    pub statistics: FrameStatistics,
+    /// The front end's output over its speech, for the next part.
+    front_end: FrontEndColumns,
+    /// Samples of speech the front end's output covers, to its end.
+    samples: usize,
+}
+
+impl SpeechPart {
+    /// Keeps the front end's output over no more than about the last
+    /// `samples` of the speech (whole frames, one more than they cover):
+    /// what a next part with that much context can reuse.
+    pub fn keep_last(&mut self, samples: usize) {
+        let dropped = (self.samples.saturating_sub(samples) / super::FRAME_SHIFT).saturating_sub(1);
+        let dropped = dropped.min(self.front_end.frames());
+        self.front_end.drop_first(dropped);
+        self.samples -= dropped * super::FRAME_SHIFT;
+    }
+}
 
 /// Everything needed to turn audio into a speaker embedding; cheap to clone.
 #[derive(Clone)]
@@ -81,14 +105,37 @@ impl VoiceEngine {
     /// [`Self::embed_statistics`], they embed the stream's speech without
     /// running the network over any of it twice (an approximation of
     /// [`Self::embed_speech`] of the whole: cosine ≈ 0.95 on 3 s windows).
+    ///
+    /// `previous` is the part made just before, if the context ends where its
+    /// speech ended: the front end's output over the speech both hold is
+    /// taken from it (see [`CamPlusModel::frame_statistics`]) and only the
+    /// new samples and the edge of the old ones go through the front end.
     pub fn speech_statistics(
         &self,
         speech: &[f32],
         new_samples: usize,
-    ) -> Result<FrameStatistics, VoiceError> {
+        previous: Option<&SpeechPart>,
+    ) -> Result<SpeechPart, VoiceError> {
         let features = self.normalized_features(self.fbank.compute(speech), speech.len())?;
-        let new_frames = new_samples.div_ceil(super::FRAME_SHIFT);
-        self.speaker.frame_statistics(&features, new_frames)
+        let shift = super::FRAME_SHIFT;
+        let new_frames = new_samples.div_ceil(shift);
+        let context = speech.len() - new_samples;
+        // The part before's frame starting nearest to this part's start (its
+        // frame grid is up to half a frame off this one's).
+        let earlier = previous
+            .filter(|previous| context <= previous.samples)
+            .map(|previous| {
+                let first = (previous.samples - context + shift / 2) / shift;
+                (&previous.front_end, first)
+            });
+        let (statistics, front_end) = self
+            .speaker
+            .frame_statistics(&features, new_frames, earlier)?;
+        Ok(SpeechPart {
+            statistics,
+            front_end,
+            samples: speech.len(),
+        })
     }
 
     /// The unit embedding of merged [`Self::speech_statistics`].

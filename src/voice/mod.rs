@@ -14,12 +14,12 @@ mod quality;
 mod template;
 
 pub use band::Band;
-pub use campplus::{CamPlusModel, EMBEDDING_DIM, FrameStatistics};
+pub use campplus::{CamPlusModel, EMBEDDING_DIM, FrameStatistics, FrontEndColumns};
 pub use cohort::{COHORT_TOP_SHARE, Cohort, CohortStatistics};
 pub use engine::{
-    EmbeddingSum, MIN_ENROLL_SPEECH_SECONDS, SPEAKER_MODEL, SPEAKER_MODEL_ID, VoiceEngine,
-    WINDOW_FRAMES, embedding_window, embedding_windows, enrollment_seconds, select_speech,
-    window_count,
+    EmbeddingSum, MIN_ENROLL_SPEECH_SECONDS, SPEAKER_MODEL, SPEAKER_MODEL_ID, SpeechPart,
+    VoiceEngine, WINDOW_FRAMES, embedding_window, embedding_windows, enrollment_seconds,
+    select_speech, window_count,
 };
 pub use error::VoiceError;
 pub use fbank::{FBANK_BINS, FRAME_LENGTH, FRAME_SHIFT, Fbank, Features};

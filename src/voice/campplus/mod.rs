@@ -37,20 +37,50 @@ impl CamPlusModel {
 
     /// The statistics of the last layer's frames that come from the last
     /// `last_features` of these features: a part of a stream, to be merged
-    /// with its other parts' and embedded by [`Self::embed_statistics`].
+    /// with its other parts' and embedded by [`Self::embed_statistics`] —
+    /// with the front end's output over these features, for the next part.
+    ///
+    /// `earlier` is the front end's output over an earlier part whose frames
+    /// from `shift` on are these features' first (the same speech, normalised
+    /// by that part's mean): its columns for the frames both hold, but those
+    /// the front end's reach at its end touched, are reused instead of
+    /// computed again (an approximation: they differ by the two parts'
+    /// feature means, and by up to half a frame of their frame grids).
     pub fn frame_statistics(
         &self,
         features: &Features,
         last_features: usize,
-    ) -> Result<FrameStatistics, VoiceError> {
+        earlier: Option<(&FrontEndColumns, usize)>,
+    ) -> Result<(FrameStatistics, FrontEndColumns), VoiceError> {
         let frames = features.frames();
         self.network.check_frames(frames)?;
-        let outputs = self.network.frame_outputs(&features.values, frames);
+        let reach = self.network.front_end_reach();
+        let reused = earlier.map_or(0, |(earlier, shift)| {
+            let interior = earlier.columns.width.saturating_sub(reach);
+            interior
+                .saturating_sub(shift)
+                .min(frames.saturating_sub(last_features))
+        });
+        let first_input = reused.saturating_sub(reach);
+        let fresh = self.network.front_end_columns(
+            &features.values[first_input * FBANK_BINS..],
+            frames - first_input,
+        );
+        let columns = match earlier {
+            Some((earlier, shift)) if reused > 0 => joined_columns(
+                &earlier.columns,
+                shift..shift + reused,
+                &fresh,
+                reused - first_input,
+            ),
+            _ => fresh,
+        };
+        let outputs = self.network.outputs_of_columns(&columns);
         let step = self.network.features_per_output();
         let kept = last_features.div_ceil(step).min(outputs.width);
         let mut statistics = FrameStatistics::default();
         statistics.add(&outputs, outputs.width - kept);
-        Ok(statistics)
+        Ok((statistics, FrontEndColumns { columns }))
     }
 
     /// The raw embedding of merged frame statistics (at least two frames).
@@ -70,6 +100,62 @@ impl CamPlusModel {
         self.network.check_frames(frames)?;
         debug_assert_eq!(features.values.len(), frames * FBANK_BINS);
         Ok(self.network.embed(&features.values, frames))
+    }
+}
+
+/// The front end's output over a part of a stream (one column per feature
+/// frame), for [`CamPlusModel::frame_statistics`] of the part after it.
+#[derive(Debug, Clone)]
+pub struct FrontEndColumns {
+    columns: Activation,
+}
+
+impl FrontEndColumns {
+    /// Feature frames covered.
+    pub fn frames(&self) -> usize {
+        self.columns.width
+    }
+
+    /// Drops the columns of the first `frames` frames.
+    pub fn drop_first(&mut self, frames: usize) {
+        let frames = frames.min(self.columns.width);
+        if frames == 0 {
+            return;
+        }
+        let width = self.columns.width - frames;
+        let mut kept = Vec::with_capacity(self.columns.channels * width);
+        for row in self.columns.values.chunks_exact(self.columns.width) {
+            kept.extend_from_slice(&row[frames..]);
+        }
+        self.columns.values = kept;
+        self.columns.width = width;
+    }
+}
+
+/// The columns `range` of `earlier` followed by those of `fresh` from
+/// `from` on, row by row.
+fn joined_columns(
+    earlier: &Activation,
+    range: std::ops::Range<usize>,
+    fresh: &Activation,
+    from: usize,
+) -> Activation {
+    assert_eq!(earlier.channels, fresh.channels, "columns of two networks");
+    let width = range.len() + fresh.width - from;
+    let mut values = Vec::with_capacity(fresh.channels * width);
+    for (old, new) in earlier
+        .values
+        .chunks_exact(earlier.width)
+        .zip(fresh.values.chunks_exact(fresh.width))
+    {
+        values.extend_from_slice(&old[range.clone()]);
+        values.extend_from_slice(&new[from..]);
+    }
+    Activation {
+        channels: fresh.channels,
+        height: 1,
+        width,
+        values,
     }
 }
 

@@ -248,6 +248,13 @@ impl CamPlusNetwork {
     /// statistics pooling, for `frames` fbank frames that
     /// [`Self::check_frames`] accepted.
     pub fn frame_outputs(&self, features: &[f32], frames: usize) -> Activation {
+        self.outputs_of_columns(&self.front_end_columns(features, frames))
+    }
+
+    /// The front end's output for `frames` fbank frames that
+    /// [`Self::check_frames`] accepted: one column per frame (the front end
+    /// keeps the frame rate), its channels and frequency rows as rows.
+    pub fn front_end_columns(&self, features: &[f32], frames: usize) -> Activation {
         let mut image = Activation::zeros(1, FBANK_BINS, frames);
         for (t, frame) in features.chunks_exact(FBANK_BINS).enumerate() {
             for (bin, value) in frame.iter().enumerate() {
@@ -255,10 +262,27 @@ impl CamPlusNetwork {
             }
         }
         let mut x = self.front_end(&image);
+        assert_eq!(x.width, frames, "the front end changed the frame rate");
         // [channels][height][time] read as [channels · height][1][time].
         x.channels *= x.height;
         x.height = 1;
-        let mut x = self.tdnn.apply(&x);
+        x
+    }
+
+    /// Frames on each side of a frame that its front-end column depends on
+    /// (the zero padding at a signal's ends reaches as far into it).
+    pub fn front_end_reach(&self) -> usize {
+        let blocks = self.head_blocks.iter().flat_map(|b| [&b.conv1, &b.conv2]);
+        [&self.head_in, &self.head_out]
+            .into_iter()
+            .chain(blocks)
+            .map(|conv| conv.columns.dilation * (conv.columns.kernel - 1) / 2)
+            .sum()
+    }
+
+    /// The last layer's output frames from the front end's columns.
+    pub fn outputs_of_columns(&self, columns: &Activation) -> Activation {
+        let mut x = self.tdnn.apply(columns);
         x.relu();
         for (layers, transit) in &self.blocks {
             let added: usize = layers.iter().map(|layer| layer.local.outputs).sum();
