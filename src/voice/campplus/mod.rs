@@ -40,12 +40,12 @@ impl CamPlusModel {
     /// with its other parts' and embedded by [`Self::embed_statistics`] —
     /// with the front end's output over these features, for the next part.
     ///
-    /// `earlier` is the front end's output over an earlier part whose frames
-    /// from `shift` on are these features' first (the same speech, normalised
-    /// by that part's mean): its columns for the frames both hold, but those
-    /// the front end's reach at its end touched, are reused instead of
-    /// computed again (an approximation: they differ by the two parts'
-    /// feature means, and by up to half a frame of their frame grids).
+    /// `earlier` is the front end's output over an earlier part and which of
+    /// its frames is these features' first (the same speech, normalised by
+    /// that part's mean): its columns for the frames both hold, but those the
+    /// front end's reach at its end touched, are reused instead of computed
+    /// again (an approximation: they differ by the two parts' feature means,
+    /// and by up to half a frame of their frame grids).
     pub fn frame_statistics(
         &self,
         features: &Features,
