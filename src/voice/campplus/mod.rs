@@ -122,13 +122,7 @@ impl FrontEndColumns {
         if frames == 0 {
             return;
         }
-        let width = self.columns.width - frames;
-        let mut kept = Vec::with_capacity(self.columns.channels * width);
-        for row in self.columns.values.chunks_exact(self.columns.width) {
-            kept.extend_from_slice(&row[frames..]);
-        }
-        self.columns.values = kept;
-        self.columns.width = width;
+        self.columns = joined_columns(&self.columns, 0..0, &self.columns, frames);
     }
 }
 
