@@ -311,8 +311,7 @@ impl VerifyStream {
             .filter(|(end_frame, _)| *end_frame == from)
             .map(|(_, part)| part);
         let statistics = match self.engine.speech_statistics(part, new_samples, continued) {
-            Ok(mut part) => {
-                let statistics = part.statistics.clone();
+            Ok((statistics, mut part)) => {
                 part.keep_last((VERIFY_CONTEXT_SECONDS * ENGINE_RATE) as usize);
                 self.newest_part = Some((to, part));
                 statistics

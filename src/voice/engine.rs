@@ -29,13 +29,11 @@ pub const SPEAKER_MODEL: TemplateModel = TemplateModel {
     dimension: super::EMBEDDING_DIM,
 };
 
-/// A part of a stream's speech run through the speaker network
-/// ([`VoiceEngine::speech_statistics`]).
+/// What a part of a stream's speech run through the speaker network
+/// ([`VoiceEngine::speech_statistics`]) leaves for the part after it.
 #[derive(Debug, Clone)]
 pub struct SpeechPart {
-    /// The frame statistics of its new speech.
-    pub statistics: FrameStatistics,
-    /// The front end's output over its speech, for the next part.
+    /// The front end's output over its speech.
     front_end: FrontEndColumns,
     /// Samples of speech the front end's output covers, to its end.
     samples: usize,
@@ -110,12 +108,13 @@ impl VoiceEngine {
     /// speech ended: the front end's output over the speech both hold is
     /// taken from it (see [`CamPlusModel::frame_statistics`]) and only the
     /// new samples and the edge of the old ones go through the front end.
+    /// Returns the statistics and what this part leaves for the next one.
     pub fn speech_statistics(
         &self,
         speech: &[f32],
         new_samples: usize,
         previous: Option<&SpeechPart>,
-    ) -> Result<SpeechPart, VoiceError> {
+    ) -> Result<(FrameStatistics, SpeechPart), VoiceError> {
         let features = self.normalized_features(self.fbank.compute(speech), speech.len())?;
         let shift = super::FRAME_SHIFT;
         let new_frames = new_samples.div_ceil(shift);
@@ -131,11 +130,11 @@ impl VoiceEngine {
         let (statistics, front_end) = self
             .speaker
             .frame_statistics(&features, new_frames, earlier)?;
-        Ok(SpeechPart {
-            statistics,
+        let part = SpeechPart {
             front_end,
             samples: speech.len(),
-        })
+        };
+        Ok((statistics, part))
     }
 
     /// The unit embedding of merged [`Self::speech_statistics`].
