@@ -108,14 +108,15 @@ fn an_overloaded_engine_answers_every_message_in_order_and_thins_results_evenly(
         );
         let ends: Vec<u64> = stream.results.iter().map(|(end, _)| *end).collect();
         assert!(ends.windows(2).all(|w| w[0] < w[1]), "stream {s}: {ends:?}");
-        // Thinned, but never starved: a fresh result every 2 s of audio at most.
+        // Thinned, but never starved: a fresh result every second of audio
+        // at most (so within about 1.5 s of the last when messages are late).
         let mut last = 0;
         for &end in &ends {
-            assert!(end - last <= 2 * 16_000 + 48_000 * u64::from(last == 0));
+            assert!(end - last <= 16_000 + 48_000 * u64::from(last == 0));
             last = end;
         }
         assert!(
-            SECONDS as u64 * 16_000 - last <= 2 * 16_000,
+            SECONDS as u64 * 16_000 - last <= 16_000,
             "stream {s} starved at the end"
         );
         counts.push(stream.results.len() as f64);
