@@ -318,13 +318,13 @@ impl Activation {
         self.values.iter_mut().for_each(|x| *x = x.max(0.0));
     }
 
-    /// Adds `other` (same shape) in place.
-    pub fn add(&mut self, other: &Activation) {
+    /// Adds `other` (same shape) in place, then applies `max(x, 0)`.
+    pub fn add_relu(&mut self, other: &Activation) {
         assert_eq!(self.values.len(), other.values.len(), "added shapes differ");
         self.values
             .iter_mut()
             .zip(&other.values)
-            .for_each(|(x, y)| *x += y);
+            .for_each(|(x, y)| *x = (*x + y).max(0.0));
     }
 }
 
@@ -396,12 +396,26 @@ impl Conv {
 
     /// Convolves the first `self.inputs` channels of `input`.
     pub fn apply(&self, input: &Activation) -> Activation {
+        self.apply_clamped(input, false)
+    }
+
+    /// [`Self::apply`], then `max(x, 0)` — as the outputs are stored where
+    /// the convolution runs directly (no second pass over them).
+    pub fn apply_relu(&self, input: &Activation) -> Activation {
+        self.apply_clamped(input, true)
+    }
+
+    fn apply_clamped(&self, input: &Activation, relu: bool) -> Activation {
         #[cfg(direct_kernels)]
         if direct::applies_to(self) && direct::available() {
             let packed = self.direct.get_or_init(|| direct::pack(self));
-            return direct::apply(self, packed, input);
+            return direct::apply(self, packed, input, relu);
         }
-        self.apply_unfolded(input)
+        let mut output = self.apply_unfolded(input);
+        if relu {
+            output.relu();
+        }
+        output
     }
 
     /// [`Self::apply`] as matrix products of the weights and the unfolded input.
@@ -720,6 +734,11 @@ mod tests {
                 .fold(0.0, f32::max);
             assert!(diff < 1e-5, "max abs diff {diff}");
         }
+        // Clamped as stored: the same values as clamped after.
+        let mut clamped = unfolded;
+        clamped.relu();
+        assert_eq!(conv.apply_relu(&input), clamped);
+        assert!(clamped.values.contains(&0.0));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::arch::x86_64::{
     __m512, __mmask16, _mm512_fmadd_ps, _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps,
-    _mm512_set1_ps,
+    _mm512_max_ps, _mm512_set1_ps, _mm512_setzero_ps,
 };
 use std::mem::MaybeUninit;
 
@@ -71,8 +71,13 @@ unsafe fn sum<const N: usize>(rows: &Rows, at: Place, out: &mut [MaybeUninit<f32
         let first = channel * at.plane + at.output_offset;
         let target = out[first..first + at.columns].as_mut_ptr().cast::<f32>();
         for (v, sum) in sums.iter().enumerate() {
+            let sum = if rows.relu {
+                _mm512_max_ps(*sum, _mm512_setzero_ps())
+            } else {
+                *sum
+            };
             // SAFETY: the lanes stored are inside the slice just taken.
-            unsafe { _mm512_mask_storeu_ps(target.add(v * LANES), masks[v], *sum) };
+            unsafe { _mm512_mask_storeu_ps(target.add(v * LANES), masks[v], sum) };
         }
     }
 }

@@ -61,9 +61,10 @@ struct Tap {
 }
 
 /// Convolves the first `conv.inputs` channels of `input` with `packed`
-/// (= [`pack`]`(conv)`). The CPU must have the vector instructions
-/// ([`available`]) and `conv` must be [`applies_to`].
-pub(crate) fn apply(conv: &Conv, packed: &[f32], input: &Activation) -> Activation {
+/// (= [`pack`]`(conv)`), every output clamped at 0 as it is stored if
+/// `relu`. The CPU must have the vector instructions ([`available`]) and
+/// `conv` must be [`applies_to`].
+pub(crate) fn apply(conv: &Conv, packed: &[f32], input: &Activation, relu: bool) -> Activation {
     assert!(
         available() && applies_to(conv),
         "direct convolution used where it does not apply"
@@ -110,6 +111,7 @@ pub(crate) fn apply(conv: &Conv, packed: &[f32], input: &Activation) -> Activati
                 taps: &taps,
                 input: &padded,
                 start,
+                relu,
             };
             let out = &mut output_values[first * plane..];
             let block_width = LANES * VECTORS;
@@ -164,6 +166,8 @@ struct Rows<'a> {
     input: &'a [f32],
     /// Each channel's bias (0 without).
     start: [f32; CHANNELS],
+    /// Whether the sums are clamped at 0 as they are stored.
+    relu: bool,
 }
 
 /// Where one block of sums goes (in an output not yet initialised: the
@@ -198,7 +202,8 @@ impl Rows<'_> {
                 }
             }
             for (channel, sum) in sums.iter().enumerate().take(at.channels) {
-                out[channel * at.plane + at.output_offset + c].write(*sum);
+                let sum = if self.relu { sum.max(0.0) } else { *sum };
+                out[channel * at.plane + at.output_offset + c].write(sum);
             }
         }
     }

@@ -4,7 +4,7 @@
 //! (`f32x4.relaxed_madd`: fused where the CPU can, so its last bits may
 //! differ between machines); the package ships both builds.
 
-use std::arch::wasm32::{f32x4_splat, v128, v128_load, v128_store};
+use std::arch::wasm32::{f32x4_pmax, f32x4_splat, v128, v128_load, v128_store};
 use std::mem::MaybeUninit;
 
 use super::{Place, Rows};
@@ -72,8 +72,13 @@ fn sum<const N: usize>(rows: &Rows, at: Place, out: &mut [MaybeUninit<f32>]) {
         let first = channel * at.plane + at.output_offset;
         let target = out[first..first + width].as_mut_ptr().cast::<f32>();
         for (v, sum) in sums.iter().enumerate() {
+            let sum = if rows.relu {
+                f32x4_pmax(*sum, f32x4_splat(0.0))
+            } else {
+                *sum
+            };
             // SAFETY: every lane stored is inside the slice just taken.
-            unsafe { v128_store(target.add(v * LANES).cast::<v128>(), *sum) };
+            unsafe { v128_store(target.add(v * LANES).cast::<v128>(), sum) };
         }
     }
 }

@@ -282,8 +282,7 @@ impl CamPlusNetwork {
 
     /// The last layer's output frames from the front end's columns.
     pub fn outputs_of_columns(&self, columns: &Activation) -> Activation {
-        let mut x = self.tdnn.apply(columns);
-        x.relu();
+        let mut x = self.tdnn.apply_relu(columns);
         for (layers, transit) in &self.blocks {
             let added: usize = layers.iter().map(|layer| layer.local.outputs).sum();
             x.values.reserve(added * x.width);
@@ -299,33 +298,26 @@ impl CamPlusNetwork {
     }
 
     fn front_end(&self, image: &Activation) -> Activation {
-        let mut x = self.head_in.apply(image);
-        x.relu();
+        let mut x = self.head_in.apply_relu(image);
         for block in &self.head_blocks {
-            let mut inner = block.conv1.apply(&x);
-            inner.relu();
+            let inner = block.conv1.apply_relu(&x);
             let mut out = block.conv2.apply(&inner);
             match &block.shortcut {
-                Some(shortcut) => out.add(&shortcut.apply(&x)),
-                None => out.add(&x),
+                Some(shortcut) => out.add_relu(&shortcut.apply(&x)),
+                None => out.add_relu(&x),
             }
-            out.relu();
             x = out;
         }
-        let mut x = self.head_out.apply(&x);
-        x.relu();
-        x
+        self.head_out.apply_relu(&x)
     }
 }
 
 impl CamDenseLayer {
     /// The channels this layer adds.
     fn apply(&self, input: &Activation, segment: usize) -> Activation {
-        let mut hidden = self.linear.apply(&self.norm.relu(input));
-        hidden.relu();
+        let hidden = self.linear.apply_relu(&self.norm.relu(input));
         let mut local = self.local.apply(&hidden);
-        let mut mask = self.context_in.apply(&context(&hidden, segment));
-        mask.relu();
+        let mask = self.context_in.apply_relu(&context(&hidden, segment));
         let mask = self.context_out.apply(&mask);
         let width = local.width;
         for (out, gates) in local
