@@ -1,6 +1,7 @@
 //! Dot products, convolution and batch norm over channel-major `[channels][height][width]`
 //! activations (a 1-D signal is an image of height 1).
 
+use std::borrow::Cow;
 use std::mem::MaybeUninit;
 
 #[cfg(direct_kernels)]
@@ -279,6 +280,16 @@ impl Axis {
     }
 }
 
+/// Zero columns on both sides of every row of an activation, which a
+/// convolution's column padding reads instead of a padded copy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Margins {
+    /// Those of the input (0, or at least the convolution's column padding).
+    pub input: usize,
+    /// Those written around the output.
+    pub output: usize,
+}
+
 /// An activation: `channels × height × width` values, channel-major.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Activation {
@@ -316,6 +327,42 @@ impl Activation {
     /// Applies `max(x, 0)` in place.
     pub fn relu(&mut self) {
         self.values.iter_mut().for_each(|x| *x = x.max(0.0));
+    }
+
+    /// The same with `margin` zero columns on both sides of every row.
+    pub fn with_margins(self, margin: usize) -> Activation {
+        if margin == 0 {
+            return self;
+        }
+        let width = self.width + 2 * margin;
+        let mut values = Vec::with_capacity(self.channels * self.height * width);
+        for row in self.values.chunks_exact(self.width) {
+            values.resize(values.len() + margin, 0.0);
+            values.extend_from_slice(row);
+            values.resize(values.len() + margin, 0.0);
+        }
+        Activation {
+            width,
+            values,
+            ..self
+        }
+    }
+
+    /// The same without `margin` columns on both sides of every row.
+    pub fn without_margins(&self, margin: usize) -> Cow<'_, Activation> {
+        if margin == 0 {
+            return Cow::Borrowed(self);
+        }
+        let width = self.width - 2 * margin;
+        let mut values = Vec::with_capacity(self.channels * self.height * width);
+        for row in self.values.chunks_exact(self.width) {
+            values.extend_from_slice(&row[margin..margin + width]);
+        }
+        Cow::Owned(Activation {
+            width,
+            values,
+            ..*self
+        })
     }
 
     /// Adds `other` (same shape) in place, then applies `max(x, 0)`.
@@ -396,26 +443,36 @@ impl Conv {
 
     /// Convolves the first `self.inputs` channels of `input`.
     pub fn apply(&self, input: &Activation) -> Activation {
-        self.apply_clamped(input, false)
+        self.apply_with_margins(input, Margins::default(), false)
     }
 
     /// [`Self::apply`], then `max(x, 0)` — as the outputs are stored where
     /// the convolution runs directly (no second pass over them).
     pub fn apply_relu(&self, input: &Activation) -> Activation {
-        self.apply_clamped(input, true)
+        self.apply_with_margins(input, Margins::default(), true)
     }
 
-    fn apply_clamped(&self, input: &Activation, relu: bool) -> Activation {
+    /// [`Self::apply`] (clamped at 0 if `relu`) of an input whose rows have
+    /// `margins.input` zero columns on each side, its output's rows given
+    /// `margins.output`: where the convolution runs directly its column
+    /// padding reads the margins, and layers that keep them (a chain of
+    /// same-width convolutions) make no padded copies of their inputs.
+    pub fn apply_with_margins(
+        &self,
+        input: &Activation,
+        margins: Margins,
+        relu: bool,
+    ) -> Activation {
         #[cfg(direct_kernels)]
         if direct::applies_to(self) && direct::available() {
             let packed = self.direct.get_or_init(|| direct::pack(self));
-            return direct::apply(self, packed, input, relu);
+            return direct::apply(self, packed, input, margins, relu);
         }
-        let mut output = self.apply_unfolded(input);
+        let mut output = self.apply_unfolded(&input.without_margins(margins.input));
         if relu {
             output.relu();
         }
-        output
+        output.with_margins(margins.output)
     }
 
     /// [`Self::apply`] as matrix products of the weights and the unfolded input.
@@ -794,6 +851,42 @@ mod tests {
     fn strided_padded_2d_convolution_matches_the_definition() {
         check(axis(3, 2, 1, 1), axis(3, 1, 1, 1), 3, 9, 7);
         check(axis(1, 2, 0, 1), axis(1, 1, 0, 1), 4, 8, 5);
+    }
+
+    #[test]
+    fn margins_stand_for_the_column_padding() {
+        // A padded 3×3 convolution, a strided 1×1 one, and margins wider
+        // than a dilated convolution's padding.
+        for (rows, columns, margin) in [
+            (axis(3, 2, 1, 1), axis(3, 1, 1, 1), 1),
+            (axis(1, 2, 0, 1), axis(1, 1, 0, 1), 1),
+            (axis(3, 1, 1, 1), axis(3, 1, 1, 2), 2),
+        ] {
+            let (inputs, height, width) = (3, 6, 37);
+            let conv = Conv::new(
+                (9, inputs),
+                (rows, columns),
+                pseudo_random(9 * inputs * rows.kernel * columns.kernel, 5),
+                Some(pseudo_random(9, 6)),
+            );
+            let input = Activation {
+                channels: inputs,
+                height,
+                width,
+                values: pseudo_random(inputs * height * width, 7),
+            };
+            let plain = conv.apply(&input);
+            let padded = input.clone().with_margins(margin);
+            assert_eq!(padded.without_margins(margin).into_owned(), input);
+            let kept = Margins {
+                input: margin,
+                output: margin,
+            };
+            let through = conv.apply_with_margins(&padded, kept, false);
+            assert_eq!(through, plain.clone().with_margins(margin));
+            let dropped = Margins { output: 0, ..kept };
+            assert_eq!(conv.apply_with_margins(&padded, dropped, false), plain);
+        }
     }
 
     #[test]

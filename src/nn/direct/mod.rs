@@ -29,7 +29,7 @@ use std::borrow::Cow;
 use simd::{CHANNELS, LANES, VECTORS};
 pub(crate) use simd::{KERNELS, available};
 
-use super::layers::{Activation, Conv};
+use super::layers::{Activation, Conv, Margins};
 
 /// Whether `conv` can be computed directly: its columns step by 1.
 pub(crate) fn applies_to(conv: &Conv) -> bool {
@@ -62,16 +62,28 @@ struct Tap {
 
 /// Convolves the first `conv.inputs` channels of `input` with `packed`
 /// (= [`pack`]`(conv)`), every output clamped at 0 as it is stored if
-/// `relu`. The CPU must have the vector instructions ([`available`]) and
-/// `conv` must be [`applies_to`].
-pub(crate) fn apply(conv: &Conv, packed: &[f32], input: &Activation, relu: bool) -> Activation {
+/// `relu`; `input` and the output have `margins`. The CPU must have the
+/// vector instructions ([`available`]) and `conv` must be [`applies_to`].
+pub(crate) fn apply(
+    conv: &Conv,
+    packed: &[f32],
+    input: &Activation,
+    margins: Margins,
+    relu: bool,
+) -> Activation {
     assert!(
         available() && applies_to(conv),
         "direct convolution used where it does not apply"
     );
     assert!(input.channels >= conv.inputs, "too few input channels");
+    let padding = conv.columns.padding;
+    assert!(
+        margins.input == 0 || margins.input >= padding,
+        "input margins narrower than the padding"
+    );
+    let input_width = input.width - 2 * margins.input;
     let (height, width) = conv
-        .output_size(input.height, input.width)
+        .output_size(input.height, input_width)
         .expect("input smaller than the kernel");
     let (kh, kw) = (conv.rows.kernel, conv.columns.kernel);
     let taps_per_filter = conv.inputs * kh * kw;
@@ -79,11 +91,23 @@ pub(crate) fn apply(conv: &Conv, packed: &[f32], input: &Activation, relu: bool)
         packed.len(),
         conv.outputs.div_ceil(CHANNELS) * taps_per_filter * CHANNELS
     );
-    let padded = padded_columns(input, conv.inputs, conv.columns.padding);
-    let padded_width = input.width + 2 * conv.columns.padding;
-    let plane = height * width;
+    let (padded, padded_width, skipped) = if margins.input == 0 {
+        let padded = padded_columns(input, conv.inputs, padding);
+        (padded, input.width + 2 * padding, 0)
+    } else {
+        let used = &input.values[..conv.inputs * input.plane()];
+        (Cow::Borrowed(used), input.width, margins.input - padding)
+    };
+    let row_width = width + 2 * margins.output;
+    let plane = height * row_width;
     let mut values = Vec::with_capacity(conv.outputs * plane);
     let output_values = &mut values.spare_capacity_mut()[..conv.outputs * plane];
+    if margins.output > 0 {
+        for row in output_values.chunks_exact_mut(row_width) {
+            row[..margins.output].fill(std::mem::MaybeUninit::new(0.0));
+            row[margins.output + width..].fill(std::mem::MaybeUninit::new(0.0));
+        }
+    }
     let mut taps = Vec::with_capacity(taps_per_filter);
     for r in 0..height {
         taps.clear();
@@ -94,7 +118,7 @@ pub(crate) fn apply(conv: &Conv, packed: &[f32], input: &Activation, relu: bool)
                 };
                 let row_start = (i * input.height + source_row) * padded_width;
                 taps.extend((0..kw).map(|kc| Tap {
-                    offset: row_start + kc * conv.columns.dilation,
+                    offset: row_start + skipped + kc * conv.columns.dilation,
                     weight: (i * kh + kr) * kw + kc,
                 }));
             }
@@ -121,7 +145,7 @@ pub(crate) fn apply(conv: &Conv, packed: &[f32], input: &Activation, relu: bool)
                     column,
                     columns,
                     channels,
-                    output_offset: r * width + column,
+                    output_offset: r * row_width + margins.output + column,
                     plane,
                 };
                 simd::sum_block(&rows, at, out);
@@ -129,12 +153,13 @@ pub(crate) fn apply(conv: &Conv, packed: &[f32], input: &Activation, relu: bool)
         }
     }
     // SAFETY: the blocks above stored every output value: each row of each
-    // block of channels, its columns from the first to the last.
+    // block of channels, its columns from the first to the last (and the
+    // margins were zeroed before).
     unsafe { values.set_len(conv.outputs * plane) };
     Activation {
         channels: conv.outputs,
         height,
-        width,
+        width: row_width,
         values,
     }
 }

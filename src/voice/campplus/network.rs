@@ -3,7 +3,7 @@
 //! layer — built from an ONNX export's parameters, run with plain loops and
 //! matrix products.
 
-use crate::nn::layers::{Activation, BatchNorm, Conv, sigmoid, sum};
+use crate::nn::layers::{Activation, BatchNorm, Conv, Margins, sigmoid, sum};
 use crate::nn::onnx::OnnxParameters;
 use crate::voice::{EMBEDDING_DIM, FBANK_BINS, VoiceError};
 
@@ -255,13 +255,15 @@ impl CamPlusNetwork {
     /// [`Self::check_frames`] accepted: one column per frame (the front end
     /// keeps the frame rate), its channels and frequency rows as rows.
     pub fn front_end_columns(&self, features: &[f32], frames: usize) -> Activation {
-        let mut image = Activation::zeros(1, FBANK_BINS, frames);
+        let margin = self.front_end_margin();
+        let row = frames + 2 * margin;
+        let mut image = Activation::zeros(1, FBANK_BINS, row);
         for (t, frame) in features.chunks_exact(FBANK_BINS).enumerate() {
             for (bin, value) in frame.iter().enumerate() {
-                image.values[bin * frames + t] = *value;
+                image.values[bin * row + margin + t] = *value;
             }
         }
-        let mut x = self.front_end(&image);
+        let mut x = self.front_end(&image, margin);
         assert_eq!(x.width, frames, "the front end changed the frame rate");
         // [channels][height][time] read as [channels · height][1][time].
         x.channels *= x.height;
@@ -269,13 +271,29 @@ impl CamPlusNetwork {
         x
     }
 
+    /// The widest column padding of the front end's convolutions: the zero
+    /// columns its activations keep on both sides of their rows, so that no
+    /// convolution copies its input to pad it.
+    fn front_end_margin(&self) -> usize {
+        self.front_end_convs()
+            .map(|conv| conv.columns.padding)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Every convolution of the front end.
+    fn front_end_convs(&self) -> impl Iterator<Item = &Conv> {
+        let blocks = self
+            .head_blocks
+            .iter()
+            .flat_map(|b| [&b.conv1, &b.conv2].into_iter().chain(b.shortcut.as_ref()));
+        [&self.head_in, &self.head_out].into_iter().chain(blocks)
+    }
+
     /// Frames on each side of a frame that its front-end column depends on
     /// (the zero padding at a signal's ends reaches as far into it).
     pub fn front_end_reach(&self) -> usize {
-        let blocks = self.head_blocks.iter().flat_map(|b| [&b.conv1, &b.conv2]);
-        [&self.head_in, &self.head_out]
-            .into_iter()
-            .chain(blocks)
+        self.front_end_convs()
             .map(|conv| conv.columns.dilation * (conv.columns.kernel - 1) / 2)
             .sum()
     }
@@ -297,18 +315,28 @@ impl CamPlusNetwork {
         x
     }
 
-    fn front_end(&self, image: &Activation) -> Activation {
-        let mut x = self.head_in.apply_relu(image);
+    /// The front end over `image`, whose rows have `margin` zero columns on
+    /// each side, as its activations keep them (the output has none).
+    fn front_end(&self, image: &Activation, margin: usize) -> Activation {
+        let kept = Margins {
+            input: margin,
+            output: margin,
+        };
+        let mut x = self.head_in.apply_with_margins(image, kept, true);
         for block in &self.head_blocks {
-            let inner = block.conv1.apply_relu(&x);
-            let mut out = block.conv2.apply(&inner);
+            let inner = block.conv1.apply_with_margins(&x, kept, true);
+            let mut out = block.conv2.apply_with_margins(&inner, kept, false);
             match &block.shortcut {
-                Some(shortcut) => out.add_relu(&shortcut.apply(&x)),
+                Some(shortcut) => out.add_relu(&shortcut.apply_with_margins(&x, kept, false)),
                 None => out.add_relu(&x),
             }
             x = out;
         }
-        self.head_out.apply_relu(&x)
+        let last = Margins {
+            input: margin,
+            output: 0,
+        };
+        self.head_out.apply_with_margins(&x, last, true)
     }
 }
 
