@@ -284,10 +284,22 @@ impl Axis {
 /// convolution's column padding reads instead of a padded copy.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Margins {
-    /// Those of the input (0, or at least the convolution's column padding).
+    /// Those of the input (padding beyond them is copied in, as without).
     pub input: usize,
     /// Those written around the output.
     pub output: usize,
+}
+
+/// `values`, rows of `width`, with `margin` zeros on both sides of every row.
+pub(crate) fn rows_with_margins(values: &[f32], width: usize, margin: usize) -> Vec<f32> {
+    let rows = values.len() / width;
+    let mut padded = Vec::with_capacity(rows * (width + 2 * margin));
+    for row in values.chunks_exact(width) {
+        padded.resize(padded.len() + margin, 0.0);
+        padded.extend_from_slice(row);
+        padded.resize(padded.len() + margin, 0.0);
+    }
+    padded
 }
 
 /// An activation: `channels × height × width` values, channel-major.
@@ -334,16 +346,9 @@ impl Activation {
         if margin == 0 {
             return self;
         }
-        let width = self.width + 2 * margin;
-        let mut values = Vec::with_capacity(self.channels * self.height * width);
-        for row in self.values.chunks_exact(self.width) {
-            values.resize(values.len() + margin, 0.0);
-            values.extend_from_slice(row);
-            values.resize(values.len() + margin, 0.0);
-        }
         Activation {
-            width,
-            values,
+            width: self.width + 2 * margin,
+            values: rows_with_margins(&self.values, self.width, margin),
             ..self
         }
     }
@@ -856,11 +861,12 @@ mod tests {
     #[test]
     fn margins_stand_for_the_column_padding() {
         // A padded 3×3 convolution, a strided 1×1 one, and margins wider
-        // than a dilated convolution's padding.
+        // and narrower than a dilated convolution's padding.
         for (rows, columns, margin) in [
             (axis(3, 2, 1, 1), axis(3, 1, 1, 1), 1),
             (axis(1, 2, 0, 1), axis(1, 1, 0, 1), 1),
             (axis(3, 1, 1, 1), axis(3, 1, 1, 2), 2),
+            (axis(3, 1, 1, 1), axis(3, 1, 2, 2), 1),
         ] {
             let (inputs, height, width) = (3, 6, 37);
             let conv = Conv::new(

@@ -29,7 +29,7 @@ use std::borrow::Cow;
 use simd::{CHANNELS, LANES, VECTORS};
 pub(crate) use simd::{KERNELS, available};
 
-use super::layers::{Activation, Conv, Margins};
+use super::layers::{Activation, Conv, Margins, rows_with_margins};
 
 /// Whether `conv` can be computed directly: its columns step by 1.
 pub(crate) fn applies_to(conv: &Conv) -> bool {
@@ -77,10 +77,6 @@ pub(crate) fn apply(
     );
     assert!(input.channels >= conv.inputs, "too few input channels");
     let padding = conv.columns.padding;
-    assert!(
-        margins.input == 0 || margins.input >= padding,
-        "input margins narrower than the padding"
-    );
     let input_width = input.width - 2 * margins.input;
     let (height, width) = conv
         .output_size(input.height, input_width)
@@ -91,13 +87,12 @@ pub(crate) fn apply(
         packed.len(),
         conv.outputs.div_ceil(CHANNELS) * taps_per_filter * CHANNELS
     );
-    let (padded, padded_width, skipped) = if margins.input == 0 {
-        let padded = padded_columns(input, conv.inputs, padding);
-        (padded, input.width + 2 * padding, 0)
-    } else {
-        let used = &input.values[..conv.inputs * input.plane()];
-        (Cow::Borrowed(used), input.width, margins.input - padding)
-    };
+    // The padding the margins do not hold is copied in; margins wider than
+    // the padding are skipped.
+    let missing = padding.saturating_sub(margins.input);
+    let padded = padded_columns(input, conv.inputs, missing);
+    let padded_width = input.width + 2 * missing;
+    let skipped = margins.input.saturating_sub(padding);
     let row_width = width + 2 * margins.output;
     let plane = height * row_width;
     let mut values = Vec::with_capacity(conv.outputs * plane);
@@ -171,14 +166,7 @@ fn padded_columns(input: &Activation, channels: usize, padding: usize) -> Cow<'_
     if padding == 0 {
         return Cow::Borrowed(used);
     }
-    let zeros = vec![0.0; padding];
-    let mut padded = Vec::with_capacity(channels * input.height * (input.width + 2 * padding));
-    for source in used.chunks_exact(input.width) {
-        padded.extend_from_slice(&zeros);
-        padded.extend_from_slice(source);
-        padded.extend_from_slice(&zeros);
-    }
-    Cow::Owned(padded)
+    Cow::Owned(rows_with_margins(used, input.width, padding))
 }
 
 /// What one block of output channels sums for one output row.
