@@ -190,7 +190,8 @@ mod native {
         let audio = Arc::new(pcm16_of_wav(SPEECH));
         println!(
             "endpoint,streams,replies,failed_streams,p50_ms,p99_ms,max_ms,\
-             result_gap_p50_ms,result_gap_max_ms,server_peak_rss_mib"
+             result_gap_p50_ms,result_gap_p99_ms,result_gap_max_ms,\
+             fewest_fresh_results_vs_mean,server_peak_rss_mib"
         );
         let spread = if plan.verify && std::env::var_os("SYNCHRONISED_RESULTS").is_none() {
             Duration::from_secs_f64(voiceport::protocol::VERIFY_HOP_SECONDS)
@@ -218,10 +219,12 @@ mod native {
                 .collect();
             let mut latencies = Vec::new();
             let mut gaps = Vec::new();
+            let mut fresh_results = Vec::new();
             let mut failed = 0;
             for task in tasks {
                 match task.await {
                     Ok(Ok(mut seen)) => {
+                        fresh_results.push(seen.result_gaps.len() as f64);
                         latencies.append(&mut seen.latencies);
                         gaps.append(&mut seen.result_gaps);
                     }
@@ -237,15 +240,21 @@ mod native {
             }
             latencies.sort();
             gaps.sort();
+            // How evenly results thinned: the stream with the fewest fresh
+            // results (gaps between them) against the mean of all streams.
+            let mean = fresh_results.iter().sum::<f64>() / fresh_results.len() as f64;
+            let fewest = fresh_results.iter().copied().fold(f64::INFINITY, f64::min);
             println!(
-                "{},{count},{},{failed},{:.1},{:.1},{:.1},{:.0},{:.0},{:.0}",
+                "{},{count},{},{failed},{:.1},{:.1},{:.1},{:.0},{:.0},{:.0},{:.2},{:.0}",
                 path.trim_start_matches('/'),
                 latencies.len(),
                 percentile(&latencies, 0.5),
                 percentile(&latencies, 0.99),
                 percentile(&latencies, 1.0),
                 percentile(&gaps, 0.5),
+                percentile(&gaps, 0.99),
                 percentile(&gaps, 1.0),
+                fewest / mean,
                 memory_mib(plan.server_pid, "VmHWM:"),
             );
         }
