@@ -8,7 +8,11 @@
 //! its whole window. A result skipped (no budget) leaves its speech to the
 //! next one, which embeds everything its window has not had — or, short of
 //! budget itself (a catch-up under load), the newest of that speech it can
-//! pay for, the older left out.
+//! pay for, the older left out. A part that starts where the previous one
+//! ended reuses that part's front-end output over the context they share
+//! (the network's convolutional front end is local in time), so the front
+//! end runs over little more than the new speech; the dense layers after it
+//! run over the whole part.
 
 use std::collections::VecDeque;
 

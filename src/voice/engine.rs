@@ -44,9 +44,8 @@ impl SpeechPart {
     /// `samples` of the speech (whole frames, one more than they cover):
     /// what a next part with that much context can reuse.
     pub fn keep_last(&mut self, samples: usize) {
-        let dropped = (self.samples.saturating_sub(samples) / super::FRAME_SHIFT).saturating_sub(1);
-        let dropped = dropped.min(self.front_end.frames());
-        self.front_end.drop_first(dropped);
+        let surplus = (self.samples.saturating_sub(samples) / super::FRAME_SHIFT).saturating_sub(1);
+        let dropped = self.front_end.drop_first(surplus);
         self.samples -= dropped * super::FRAME_SHIFT;
     }
 }

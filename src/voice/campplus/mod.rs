@@ -116,13 +116,14 @@ impl FrontEndColumns {
         self.columns.width
     }
 
-    /// Drops the columns of the first `frames` frames.
-    pub fn drop_first(&mut self, frames: usize) {
+    /// Drops the columns of the first `frames` frames (all of them if there
+    /// are fewer); returns how many were dropped.
+    pub fn drop_first(&mut self, frames: usize) -> usize {
         let frames = frames.min(self.columns.width);
-        if frames == 0 {
-            return;
+        if frames > 0 {
+            self.columns = joined_columns(&self.columns, 0..0, &self.columns, frames);
         }
-        self.columns = joined_columns(&self.columns, 0..0, &self.columns, frames);
+        frames
     }
 }
 
