@@ -1,9 +1,6 @@
 //! The optional API key and origin allow-list, over a real socket.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-
-use common::socket::TestServer;
+use crate::common::socket::TestServer;
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderName;

@@ -1,14 +1,11 @@
 //! Graceful drain: on shutdown the server stops being ready and refuses new
 //! work with 503 at once, open streams go on until they end or the drain
 //! period is over, and then the rest are closed with 1001.
-#![cfg(not(target_arch = "wasm32"))]
-
-mod common;
 
 use std::time::Duration;
 
-use common::socket::{Received, TestServer, try_get, until_status};
-use common::*;
+use crate::common::socket::{Received, TestServer, try_get, until_status};
+use crate::common::*;
 
 const SUMMARY: &str = "/speech_summary_stream";
 

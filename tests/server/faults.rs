@@ -2,14 +2,11 @@
 //! bodies, idle connections past the cap, abrupt disconnects and over-size
 //! messages by the hundred — each limit holds and well-behaved clients are
 //! still served.
-#![cfg(not(target_arch = "wasm32"))]
-
-mod common;
 
 use std::time::{Duration, Instant};
 
-use common::socket::{Received, TestServer};
-use common::*;
+use crate::common::socket::{Received, TestServer};
+use crate::common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

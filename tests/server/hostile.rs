@@ -3,14 +3,11 @@
 //! stops reading loses its connection, and forged templates and lying WAV
 //! headers get clear answers on every route. Counts and bytes are asserted,
 //! never wall-clock time (time only bounds the waiting).
-#![cfg(not(target_arch = "wasm32"))]
-
-mod common;
 
 use std::time::Duration;
 
-use common::socket::{TestServer, multipart};
-use common::*;
+use crate::common::socket::{TestServer, multipart};
+use crate::common::*;
 use serde_json::Value;
 use voiceport::voice::{Band, SPEAKER_MODEL, VoiceTemplate};
 

@@ -1,12 +1,9 @@
 //! `/metrics`: Prometheus text that counts what the server did — sessions,
 //! replies and their latency by endpoint, refusals, REST requests, model
 //! work — and the process's memory.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-
-use common::socket::TestServer;
-use common::*;
+use crate::common::socket::TestServer;
+use crate::common::*;
 
 /// The value of the sample `series` (name and labels, as printed), if present.
 fn sample(metrics: &str, series: &str) -> Option<f64> {

@@ -1,12 +1,9 @@
 //! `/openapi.json` describes the REST routes, every documented route and
 //! method answers, the older route names work, and the interactive page is
 //! served.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-
-use common::socket::TestServer;
-use common::*;
+use crate::common::socket::TestServer;
+use crate::common::*;
 use serde_json::Value;
 
 #[tokio::test]
@@ -54,7 +51,7 @@ async fn the_older_template_routes_are_served() {
     let (_, new) = server.post(&path, "application/octet-stream", &pcm).await;
     assert_eq!(old, new);
     let wav = wav_bytes(&speech[..5 * rate as usize], rate, 1);
-    let (content_type, body) = common::socket::multipart("wav_file", &wav);
+    let (content_type, body) = crate::common::socket::multipart("wav_file", &wav);
     let path = "/verify_engine/create_voice_template_from_file";
     let (status, from_file) = server.post(path, &content_type, &body).await;
     assert_eq!(status, 200, "{from_file}");

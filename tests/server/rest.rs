@@ -1,10 +1,7 @@
 //! REST endpoints of the native server over a real socket.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-
-use common::socket::{TestServer, multipart};
-use common::*;
+use crate::common::socket::{TestServer, multipart};
+use crate::common::*;
 use serde_json::Value;
 
 const FROM_SAMPLES: &str = "/voice_template_factory/create_voice_template_from_samples";
@@ -265,7 +262,7 @@ fn parity_requests() -> Vec<Request> {
     let pcm = pcm16_bytes(&speech[..16_000 * 4]);
     let wav = wav_bytes(&speech[..16_000 * 3], 16_000, 1);
     let template = voiceport::service::create_template(
-        &common::socket::shared_models(),
+        &crate::common::socket::shared_models(),
         voiceport::service::AudioBuffer::Pcm16 {
             bytes: &pcm,
             sample_rate: 16_000,
@@ -407,7 +404,7 @@ async fn the_whole_request_handler_answers_exactly_as_the_server() {
     use voiceport::protocol::rest::RestRoute;
     use voiceport::service::rest::{RestBody, handle};
     let server = TestServer::default().await;
-    let models = common::socket::shared_models();
+    let models = crate::common::socket::shared_models();
     for (method, path, content_type, body) in parity_requests() {
         let headers: Vec<(&str, &str)> = if content_type.is_empty() {
             Vec::new()

@@ -1,10 +1,7 @@
 //! The native server over a real socket: protocol behaviour end to end.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-
-use common::socket::{Received, TestServer};
-use common::*;
+use crate::common::socket::{Received, TestServer};
+use crate::common::*;
 use futures_util::SinkExt;
 use rand::{Rng, SeedableRng, rngs::SmallRng};
 use serde_json::Value;
@@ -356,7 +353,7 @@ async fn idle_connections_are_closed() {
 #[tokio::test]
 async fn opus_endpoints_are_served() {
     let server = TestServer::default().await;
-    let ogg: &[u8] = include_bytes!("data/opus/mono16k_8kbps_20ms.opus");
+    let ogg: &[u8] = include_bytes!("../data/opus/mono16k_8kbps_20ms.opus");
     let mut client = server.connect("/speech_summary_stream_opus").await;
     assert_eq!(client.ask("44100").await, "500");
     assert_eq!(client.ask("16000").await, "200");

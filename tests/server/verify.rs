@@ -1,10 +1,7 @@
 //! `/voice_verify_stream` over a real socket, and the stream's bounded cost.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-
-use common::socket::{TestServer, shared_models};
-use common::*;
+use crate::common::socket::{TestServer, shared_models};
+use crate::common::*;
 use serde_json::Value;
 use voiceport::protocol::{VERIFY_CONTEXT_SECONDS, VerifyStream};
 use voiceport::service::{AudioBuffer, create_template};
