@@ -8,8 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${ROUNDS:-8}
 venv=target/bench-venv
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check onnxruntime==1.30.0 numpy
+scripts/onnxruntime-venv.sh
 cargo build --locked --release --example campplus_time
 echo "| round | voiceport ms | onnxruntime ms | ratio |"
 echo "|---|---|---|---|"

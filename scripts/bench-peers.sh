@@ -6,10 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=target/bench-venv
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check onnxruntime==1.30.0 numpy
+scripts/onnxruntime-venv.sh
 "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps silero-vad==6.2.3
 cargo bench --locked --bench vad
 silero_v6=$("$venv/bin/python" -c 'import importlib.util, pathlib; print(pathlib.Path(importlib.util.find_spec("silero_vad").origin).parent / "data" / "silero_vad.onnx")')
