@@ -26,7 +26,7 @@ use simd128 as simd;
 
 use std::borrow::Cow;
 
-use simd::{CHANNELS, LANES, VECTORS};
+use simd::{CHANNELS, LANES, TAIL_BLOCKS, VECTORS};
 pub(crate) use simd::{KERNELS, available};
 
 use super::layers::{Activation, Conv, Margins, rows_with_margins};
@@ -118,32 +118,52 @@ pub(crate) fn apply(
                 }));
             }
         }
-        for (block, weights) in packed.chunks_exact(taps_per_filter * CHANNELS).enumerate() {
+        let blocks: Vec<Rows> = packed
+            .chunks_exact(taps_per_filter * CHANNELS)
+            .enumerate()
+            .map(|(block, weights)| {
+                let first = block * CHANNELS;
+                let channels = (conv.outputs - first).min(CHANNELS);
+                let mut start = [0.0; CHANNELS];
+                if let Some(bias) = &conv.bias {
+                    start[..channels].copy_from_slice(&bias[first..first + channels]);
+                }
+                Rows {
+                    weights,
+                    taps: &taps,
+                    input: &padded,
+                    start,
+                    relu,
+                }
+            })
+            .collect();
+        let place = |first_channel: usize, column: usize, columns: usize| Place {
+            column,
+            columns,
+            channels: (conv.outputs - first_channel).min(CHANNELS * TAIL_BLOCKS),
+            output_offset: r * row_width + margins.output + column,
+            plane,
+        };
+        // Whole vectors of columns, time in the lanes.
+        let vectored = width - width % LANES;
+        let block_width = LANES * VECTORS;
+        for (block, rows) in blocks.iter().enumerate() {
             let first = block * CHANNELS;
-            let channels = (conv.outputs - first).min(CHANNELS);
-            let mut start = [0.0; CHANNELS];
-            if let Some(bias) = &conv.bias {
-                start[..channels].copy_from_slice(&bias[first..first + channels]);
-            }
-            let rows = Rows {
-                weights,
-                taps: &taps,
-                input: &padded,
-                start,
-                relu,
-            };
             let out = &mut output_values[first * plane..];
-            let block_width = LANES * VECTORS;
-            for column in (0..width).step_by(block_width) {
-                let columns = (width - column).min(block_width);
+            for column in (0..vectored).step_by(block_width) {
                 let at = Place {
-                    column,
-                    columns,
-                    channels,
-                    output_offset: r * row_width + margins.output + column,
-                    plane,
+                    channels: (conv.outputs - first).min(CHANNELS),
+                    ..place(first, column, (vectored - column).min(block_width))
                 };
-                simd::sum_block(&rows, at, out);
+                simd::sum_block(rows, at, out);
+            }
+        }
+        // The columns left over, channels in the lanes.
+        if vectored < width {
+            for (group, rows) in blocks.chunks(TAIL_BLOCKS).enumerate() {
+                let first = group * TAIL_BLOCKS * CHANNELS;
+                let at = place(first, vectored, width - vectored);
+                simd::sum_tail(rows, at, &mut output_values[first * plane..]);
             }
         }
     }
@@ -189,35 +209,13 @@ struct Rows<'a> {
 struct Place {
     /// First output column.
     column: usize,
-    /// Output columns summed (at most `VECTORS × LANES`).
+    /// Output columns summed: whole vectors (at most `VECTORS × LANES`),
+    /// or in the tail fewer than `LANES`.
     columns: usize,
-    /// Output channels of the block that exist (at most [`CHANNELS`]).
+    /// Output channels of the block (of the tail's blocks) that exist.
     channels: usize,
     /// Index of the first value in the block's first channel.
     output_offset: usize,
     /// Values per output channel.
     plane: usize,
-}
-
-impl Rows<'_> {
-    /// Sums `at.columns` output columns of the block's channels over every
-    /// tap, one column at a time, and stores them in `out` (the output from
-    /// the block's first channel on): the columns left over by the vectors.
-    #[cfg(target_arch = "wasm32")]
-    fn sum_columns(&self, at: Place, out: &mut [std::mem::MaybeUninit<f32>]) {
-        for c in 0..at.columns {
-            let mut sums = self.start;
-            for tap in self.taps {
-                let x = self.input[tap.offset + at.column + c];
-                let weights = &self.weights[tap.weight * CHANNELS..][..CHANNELS];
-                for (sum, weight) in sums.iter_mut().zip(weights) {
-                    *sum += weight * x;
-                }
-            }
-            for (channel, sum) in sums.iter().enumerate().take(at.channels) {
-                let sum = if self.relu { sum.max(0.0) } else { *sum };
-                out[channel * at.plane + at.output_offset + c].write(sum);
-            }
-        }
-    }
 }
