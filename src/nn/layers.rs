@@ -677,21 +677,27 @@ impl BatchNorm {
 
     /// `relu(batchnorm(x))` of the first `self.channels()` channels of `input`.
     pub fn relu(&self, input: &Activation) -> Activation {
+        let mut out = Activation::zeros(0, 0, 0);
+        self.relu_into(input, &mut out);
+        out
+    }
+
+    /// [`Self::relu`] written over `out` (whose buffer a chain of layers
+    /// can reuse, rather than take fresh memory for each).
+    pub fn relu_into(&self, input: &Activation, out: &mut Activation) {
         let plane = input.plane();
-        let mut values = Vec::with_capacity(self.channels() * plane);
+        out.values.clear();
+        out.values.reserve(self.channels() * plane);
         for (x, (s, b)) in input
             .values
             .chunks_exact(plane)
             .zip(self.scale.iter().zip(&self.shift))
         {
-            values.extend(x.iter().map(|x| (x * s + b).max(0.0)));
+            out.values.extend(x.iter().map(|x| (x * s + b).max(0.0)));
         }
-        Activation {
-            channels: self.channels(),
-            height: input.height,
-            width: input.width,
-            values,
-        }
+        out.channels = self.channels();
+        out.height = input.height;
+        out.width = input.width;
     }
 }
 
@@ -935,5 +941,10 @@ mod tests {
         // 2 (5 - 3) / 2 + 1 = 3 ; 2 (0 - 3) / 2 + 1 = -2 → 0
         let out = bn.relu(&input).values;
         assert!((out[0] - 3.0).abs() < 1e-5 && out[1] == 0.0, "{out:?}");
+        // Written over a buffer that held a larger activation: the same.
+        let mut reused = Activation::zeros(3, 2, 4);
+        reused.values.fill(7.0);
+        bn.relu_into(&input, &mut reused);
+        assert_eq!(reused, bn.relu(&input));
     }
 }

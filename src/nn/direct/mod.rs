@@ -9,7 +9,10 @@
 //! them by the block's weights, which are laid out once per convolution so
 //! that a tap's weights are adjacent (fused multiply-adds with AVX-512, and
 //! in wasm builds with relaxed SIMD; a multiply and an add with SIMD128).
-//! It applies to convolutions whose columns (time) step by 1, at any
+//! The columns a row has beyond its last whole vector (6 of CAM++'s 150,
+//! 12 of 300) are summed the other way round, a few output channels in the
+//! lanes and each column in its own register, so that no lane is wasted on
+//! columns that do not exist. It applies to convolutions whose columns (time) step by 1, at any
 //! dilation — every convolution of CAM++ but its strided TDNN layer.
 
 #![cfg(direct_kernels)]
