@@ -927,6 +927,11 @@ mod tests {
         check_outputs(17, axis(1, 1, 0, 1), axis(3, 1, 2, 2), 9, 1, 150);
         check_outputs(8, axis(1, 1, 0, 1), axis(1, 1, 0, 1), 33, 1, 48);
         check_outputs(9, axis(1, 1, 0, 1), axis(1, 1, 0, 1), 4, 1, 17);
+        // Every count of columns left over by whole vectors (up to 15 of
+        // 16 lanes), with a group of channel blocks and a lone partial block.
+        for width in 1..=33 {
+            check_outputs(17, axis(1, 1, 0, 1), axis(3, 1, 1, 1), 3, 2, width);
+        }
     }
 
     #[test]
