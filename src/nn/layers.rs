@@ -290,13 +290,19 @@ pub(crate) struct Margins {
     pub output: usize,
 }
 
-/// `values`, rows of `width`, with `margin` zeros on both sides of every row.
-pub(crate) fn rows_with_margins(values: &[f32], width: usize, margin: usize) -> Vec<f32> {
-    let rows = values.len() / width;
+/// `values`, `rows` rows of `width` (possibly none), with `margin` zeros on
+/// both sides of every row.
+pub(crate) fn rows_with_margins(
+    values: &[f32],
+    rows: usize,
+    width: usize,
+    margin: usize,
+) -> Vec<f32> {
+    assert_eq!(values.len(), rows * width, "values are not rows × width");
     let mut padded = Vec::with_capacity(rows * (width + 2 * margin));
-    for row in values.chunks_exact(width) {
+    for row in 0..rows {
         padded.resize(padded.len() + margin, 0.0);
-        padded.extend_from_slice(row);
+        padded.extend_from_slice(&values[row * width..][..width]);
         padded.resize(padded.len() + margin, 0.0);
     }
     padded
@@ -348,7 +354,12 @@ impl Activation {
         }
         Activation {
             width: self.width + 2 * margin,
-            values: rows_with_margins(&self.values, self.width, margin),
+            values: rows_with_margins(
+                &self.values,
+                self.channels * self.height,
+                self.width,
+                margin,
+            ),
             ..self
         }
     }
@@ -899,6 +910,14 @@ mod tests {
             let dropped = Margins { output: 0, ..kept };
             assert_eq!(conv.apply_with_margins(&padded, dropped, false), plain);
         }
+    }
+
+    #[test]
+    fn rows_without_columns_get_margins_too() {
+        let empty = Activation::zeros(2, 3, 0);
+        let padded = empty.clone().with_margins(1);
+        assert_eq!(padded, Activation::zeros(2, 3, 2));
+        assert_eq!(padded.without_margins(1).into_owned(), empty);
     }
 
     #[test]

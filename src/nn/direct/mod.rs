@@ -189,7 +189,12 @@ fn padded_columns(input: &Activation, channels: usize, padding: usize) -> Cow<'_
     if padding == 0 {
         return Cow::Borrowed(used);
     }
-    Cow::Owned(rows_with_margins(used, input.width, padding))
+    Cow::Owned(rows_with_margins(
+        used,
+        channels * input.height,
+        input.width,
+        padding,
+    ))
 }
 
 /// What one block of output channels sums for one output row.
