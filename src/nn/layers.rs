@@ -643,9 +643,11 @@ impl Conv {
                         zeros(unfolded, valid.start);
                         if self.columns.stride == 1 {
                             unfolded.extend_from_slice(&source[first..first + valid.len()]);
-                        } else {
-                            let taken = source[first..].iter().step_by(self.columns.stride);
-                            unfolded.extend(taken.take(valid.len()));
+                        } else if !valid.is_empty() {
+                            // Every stride-th value: one chunk per output column.
+                            let span = (valid.len() - 1) * self.columns.stride + 1;
+                            let chunks = source[first..first + span].chunks(self.columns.stride);
+                            unfolded.extend(chunks.map(|chunk| chunk[0]));
                         }
                         zeros(unfolded, out_width - valid.end);
                     }
