@@ -171,8 +171,9 @@ pub(crate) fn apply(
         }
     }
     // SAFETY: the blocks above stored every output value: each row of each
-    // block of channels, its columns from the first to the last (and the
-    // margins were zeroed before).
+    // block of channels, its whole vectors of columns and then (the tail's
+    // groups cover every block) the columns left over; the margins were
+    // zeroed before.
     unsafe { values.set_len(conv.outputs * plane) };
     Activation {
         channels: conv.outputs,
