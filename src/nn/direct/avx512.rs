@@ -147,13 +147,15 @@ unsafe fn tail<const T: usize>(group: &[Rows], at: Place, out: &mut [MaybeUninit
         }
     }
     let lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    let rows = _mm512_mullo_epi32(lanes, _mm512_set1_epi32(at.plane as i32));
+    let channel_offsets = _mm512_mullo_epi32(lanes, _mm512_set1_epi32(at.plane as i32));
     let stored = ((1u32 << at.channels.min(2 * CHANNELS)) - 1) as u16;
     let target = out[at.output_offset..].as_mut_ptr().cast::<f32>();
     for (c, sum) in sums.iter().enumerate() {
         // SAFETY: lane `l < at.channels` stores at `l × plane` past the
         // column, inside `out` (the caller's contract); the others are masked.
-        unsafe { _mm512_mask_i32scatter_ps::<4>(target.add(c), stored, rows, clamp(low, *sum)) };
+        unsafe {
+            _mm512_mask_i32scatter_ps::<4>(target.add(c), stored, channel_offsets, clamp(low, *sum))
+        };
     }
 }
 

@@ -140,10 +140,12 @@ pub(crate) fn apply(
                 }
             })
             .collect();
-        let place = |first_channel: usize, column: usize, columns: usize| Place {
+        // The place of `columns` from `column` on, for at most `channels`
+        // output channels from `first_channel` on.
+        let place = |first_channel: usize, channels: usize, column: usize, columns: usize| Place {
             column,
             columns,
-            channels: (conv.outputs - first_channel).min(CHANNELS * TAIL_BLOCKS),
+            channels: (conv.outputs - first_channel).min(channels),
             output_offset: r * row_width + margins.output + column,
             plane,
         };
@@ -154,18 +156,15 @@ pub(crate) fn apply(
             let first = block * CHANNELS;
             let out = &mut output_values[first * plane..];
             for column in (0..vectored).step_by(block_width) {
-                let at = Place {
-                    channels: (conv.outputs - first).min(CHANNELS),
-                    ..place(first, column, (vectored - column).min(block_width))
-                };
-                simd::sum_block(rows, at, out);
+                let columns = (vectored - column).min(block_width);
+                simd::sum_block(rows, place(first, CHANNELS, column, columns), out);
             }
         }
         // The columns left over, channels in the lanes.
         if vectored < width {
             for (group, rows) in blocks.chunks(TAIL_BLOCKS).enumerate() {
                 let first = group * TAIL_BLOCKS * CHANNELS;
-                let at = place(first, vectored, width - vectored);
+                let at = place(first, TAIL_BLOCKS * CHANNELS, vectored, width - vectored);
                 simd::sum_tail(rows, at, &mut output_values[first * plane..]);
             }
         }

@@ -301,14 +301,14 @@ impl CamPlusNetwork {
     /// The last layer's output frames from the front end's columns.
     pub fn outputs_of_columns(&self, columns: &Activation) -> Activation {
         let mut x = self.tdnn.apply_relu(columns);
-        // Every dense layer normalizes all the channels before it: into one buffer.
+        // Every dense layer normalizes all the channels before it: into one
+        // buffer that they share.
         let mut normalized = Activation::zeros(0, 0, 0);
         for (layers, transit) in &self.blocks {
             let added: usize = layers.iter().map(|layer| layer.local.outputs).sum();
             x.values.reserve(added * x.width);
             for layer in layers {
-                layer.norm.relu_into(&x, &mut normalized);
-                let new = layer.apply(&normalized, self.segment);
+                let new = layer.apply(&x, &mut normalized, self.segment);
                 x.values.extend(new.values);
                 x.channels += new.channels;
             }
@@ -344,8 +344,10 @@ impl CamPlusNetwork {
 }
 
 impl CamDenseLayer {
-    /// The channels this layer adds, from its input normalized by `self.norm`.
-    fn apply(&self, normalized: &Activation, segment: usize) -> Activation {
+    /// The channels this layer adds to `input`; `normalized` is scratch
+    /// space for the input's normalization.
+    fn apply(&self, input: &Activation, normalized: &mut Activation, segment: usize) -> Activation {
+        self.norm.relu_into(input, normalized);
         let hidden = self.linear.apply_relu(normalized);
         let mut local = self.local.apply(&hidden);
         let mask = self.context_in.apply_relu(&context(&hidden, segment));
