@@ -1,6 +1,6 @@
 //! Any sequence of text and binary messages on any endpoint, each binary
-//! one at any pace (on time, late, very late), gets exactly one reply each,
-//! never a panic.
+//! one at any pace (on time, late, very late) and with results thinned or
+//! not, gets exactly one reply each, never a panic.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -42,6 +42,7 @@ fuzz_target!(|data: &[u8]| {
                 _ => Pace::VeryLate,
             };
             session.set_pace(pace);
+            session.thin_results(f64::from(message.len() % 4) * 0.5);
             session.on_binary(message)
         };
         assert!(!reply.is_empty());

@@ -22,6 +22,8 @@ pub struct Session {
     last_error: Option<String>,
     /// How late the message under way was reported ([`Self::set_pace`]).
     pace: Pace,
+    /// Seconds of audio per embedded result at most ([`Self::thin_results`]).
+    thinning: f64,
 }
 
 /// Bytes of a binary message decoded and processed at a time: a message of
@@ -70,6 +72,7 @@ impl Session {
             running: None,
             last_error: None,
             pace: Pace::OnTime,
+            thinning: 0.0,
         }
     }
 
@@ -145,6 +148,15 @@ impl Session {
         self.pace = self.pace.max(pace);
     }
 
+    /// Asks a verify stream for at most one result that embeds speech per
+    /// `seconds` of audio, on average (a server past capacity thins every
+    /// stream's results alike; at most the hop, 0.5 s, leaves them
+    /// unthinned). The results kept are whole, in time order; results that
+    /// cost nothing are never thinned.
+    pub fn thin_results(&mut self, seconds: f64) {
+        self.thinning = seconds;
+    }
+
     fn reply(&mut self, result: Result<String, ProtocolError>) -> String {
         match result {
             Ok(reply) => reply,
@@ -168,6 +180,7 @@ impl Session {
         }
         let running = self.running.as_mut().expect("started above");
         running.processor.set_pace(std::mem::take(&mut self.pace));
+        running.processor.thin_results(self.thinning);
         let progress = running.message.get_or_insert_with(MessageProgress::default);
         let end = bytes.len().min(progress.offset + MESSAGE_SLICE_BYTES);
         running.audio.clear();

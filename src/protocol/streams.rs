@@ -3,7 +3,7 @@
 use super::messages::{
     SpeechSummaryJson, SummaryStreamReply, VerifyStreamResult, speech_events, to_json,
 };
-use super::verify::VerifyStream;
+use super::verify::{VERIFY_HOP_SECONDS, VerifyStream};
 use super::{FramesMode, ProtocolError};
 use crate::speech::{EndpointDetector, SpeechSummary};
 use crate::vad::{API_FRAME_SAMPLES, SPEECH_TAIL_MS, SileroModel, VadStream};
@@ -37,6 +37,11 @@ pub trait StreamProcessor: Send {
     /// escalates until the reply): a stream behind does less optional
     /// model work, so that it catches up instead of falling further behind.
     fn set_pace(&mut self, _pace: Pace) {}
+
+    /// Asks a stream whose results are optional work (verify) for at most
+    /// one result that embeds speech per `seconds` of audio, on average:
+    /// one due sooner is skipped. No more than the hop thins nothing.
+    fn thin_results(&mut self, _seconds: f64) {}
 }
 
 /// How far behind real time a face found a message.
@@ -213,6 +218,56 @@ impl StreamProcessor for SummaryStream {
 /// 3 s, or 2 of 60 s): bounds the model work a single message can cause.
 pub const MAX_VERIFIED_SECONDS_PER_MESSAGE: f64 = 120.0;
 
+/// A verify stream's share of results while they are thinned: audio heard
+/// earns credit, each result that embeds speech spends one interval of it,
+/// and a result that would embed waits for the credit. What is left after
+/// a result carries over, so an interval a little over the hop skips a
+/// window now and then (0.55 s: one in eleven), not every other one.
+/// Results that cost nothing are never thinned.
+struct Thinning {
+    client_rate: u32,
+    /// Client samples of audio per embedded result at most (0: not thinned).
+    interval: u64,
+    /// Client samples heard and not yet spent: less than an interval and a
+    /// hop, so that a stream refused for a while (late) gets one result back,
+    /// not two in a row.
+    credit: u64,
+}
+
+impl Thinning {
+    fn new(client_rate: u32) -> Self {
+        Self {
+            client_rate,
+            interval: 0,
+            credit: 0,
+        }
+    }
+
+    fn hop(&self) -> u64 {
+        (VERIFY_HOP_SECONDS * f64::from(self.client_rate)).round() as u64
+    }
+
+    /// At most one embedded result per `seconds` of audio; no more than the
+    /// hop thins nothing.
+    fn set_interval(&mut self, seconds: f64) {
+        let interval = (seconds * f64::from(self.client_rate)).round() as u64;
+        self.interval = if interval > self.hop() { interval } else { 0 };
+    }
+
+    fn hear(&mut self, client_samples: u64) {
+        let most = (self.interval + self.hop()).saturating_sub(1);
+        self.credit = (self.credit + client_samples).min(most);
+    }
+
+    fn allows_a_result(&self) -> bool {
+        self.credit >= self.interval
+    }
+
+    fn embedded(&mut self) {
+        self.credit = self.credit.saturating_sub(self.interval);
+    }
+}
+
 /// `/voice_verify_stream`: replies a JSON array of results, possibly `[]`.
 pub struct VerifyProcessor {
     stream: VerifyStream,
@@ -229,6 +284,7 @@ pub struct VerifyProcessor {
     starved_after: u64,
     /// Client samples since the stream's last result.
     since_result: u64,
+    thinning: Thinning,
 }
 
 impl VerifyProcessor {
@@ -244,11 +300,13 @@ impl VerifyProcessor {
             spent: 0.0,
             starved_after: (STARVED_AFTER_SECONDS * f64::from(client_rate)) as u64,
             since_result: 0,
+            thinning: Thinning::new(client_rate),
         }
     }
 
-    /// What this part of the message may spend on embeddings, by its pace;
-    /// a slice before the last leaves what the newest result may cost.
+    /// What this part of the message may spend on embeddings, by its pace
+    /// and the thinning asked for; a slice before the last leaves what the
+    /// newest result may cost.
     fn allowance(&self) -> f64 {
         let reserve = if self.last_slice {
             0.0
@@ -256,6 +314,7 @@ impl VerifyProcessor {
             self.stream.result_cost_bound()
         };
         let allowance = match self.pace {
+            _ if !self.thinning.allows_a_result() => 0.0,
             Pace::OnTime => self.budget,
             Pace::Late if self.since_result >= self.starved_after => {
                 self.budget.min(self.stream.catch_up_cost())
@@ -269,9 +328,13 @@ impl VerifyProcessor {
 impl StreamProcessor for VerifyProcessor {
     fn feed(&mut self, audio: &[f32], client_samples: u64) -> Result<(), ProtocolError> {
         self.since_result += client_samples;
+        self.thinning.hear(client_samples);
         let allowed = self.allowance();
         let mut left = allowed;
         let scored = self.stream.push(audio, client_samples, &mut left)?;
+        if left < allowed {
+            self.thinning.embedded();
+        }
         self.budget -= allowed - left;
         self.spent += allowed - left;
         self.skipped += scored.skipped;
@@ -287,8 +350,8 @@ impl StreamProcessor for VerifyProcessor {
             tracing::debug!(
                 skipped = self.skipped,
                 pace = ?self.pace,
-                "verify windows skipped: the message was late, or had more than \
-                 {MAX_VERIFIED_SECONDS_PER_MESSAGE} s of windows to score"
+                "verify windows skipped: the message was late, results are thinned, \
+                 or it had more than {MAX_VERIFIED_SECONDS_PER_MESSAGE} s of windows to score"
             );
         }
         self.budget = MAX_VERIFIED_SECONDS_PER_MESSAGE;
@@ -313,13 +376,61 @@ impl StreamProcessor for VerifyProcessor {
     fn set_pace(&mut self, pace: Pace) {
         self.pace = self.pace.max(pace);
     }
+
+    fn thin_results(&mut self, seconds: f64) {
+        self.thinning.set_interval(seconds);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
-    use super::Pace;
+    use super::{Pace, Thinning};
+
+    /// How many of `hops` due results a thinned stream embeds, when each
+    /// one it is allowed is embedded.
+    fn results_of(thinning: &mut Thinning, hops: usize) -> usize {
+        (0..hops)
+            .filter(|_| {
+                thinning.hear(8_000);
+                let allowed = thinning.allows_a_result();
+                if allowed {
+                    thinning.embedded();
+                }
+                allowed
+            })
+            .count()
+    }
+
+    #[test]
+    fn results_thin_in_proportion_to_the_interval() {
+        let mut thinning = Thinning::new(16_000);
+        assert_eq!(results_of(&mut thinning, 22), 22, "not thinned");
+        thinning.set_interval(0.5);
+        assert_eq!(results_of(&mut thinning, 22), 22, "the hop thins nothing");
+        thinning.set_interval(1.0);
+        assert_eq!(results_of(&mut thinning, 22), 11);
+        thinning.set_interval(1.5);
+        assert_eq!(results_of(&mut thinning, 21), 7);
+        // A little over the hop skips a window now and then.
+        thinning.set_interval(0.55);
+        let results = results_of(&mut thinning, 110);
+        assert!((99..=101).contains(&results), "{results} of 110");
+    }
+
+    #[test]
+    fn a_stream_refused_for_a_while_gets_one_result_back_not_two() {
+        let mut thinning = Thinning::new(16_000);
+        thinning.set_interval(1.0);
+        thinning.hear(10 * 16_000);
+        assert!(thinning.allows_a_result());
+        thinning.embedded();
+        thinning.hear(8_000);
+        assert!(!thinning.allows_a_result());
+        thinning.hear(8_000);
+        assert!(thinning.allows_a_result());
+    }
 
     #[test]
     fn a_message_is_late_past_the_threshold_and_very_late_past_half_as_much_again() {

@@ -45,7 +45,8 @@ pub struct ServerConfig {
     /// Milliseconds a binary message step may wait for the model workers
     /// before it counts as late (one and a half times that: very late): a
     /// late verify message embeds only for a stream starved of results, a
-    /// very late one not at all, so streams stay at real time when the
+    /// very late one not at all, and bursts of very late steps thin every
+    /// verify stream's results alike, so streams stay at real time when the
     /// server is past capacity.
     #[arg(long, env = "VOICEPORT_LATE_AFTER_MS", default_value_t = 50)]
     pub late_after_ms: u64,

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 use super::WorkCounts;
@@ -58,6 +58,7 @@ pub struct Metrics {
     work_queued: IntGauge,
     work_running: IntGauge,
     work_steps: IntCounterVec,
+    verify_result_interval: Gauge,
 }
 
 impl Metrics {
@@ -123,6 +124,11 @@ impl Metrics {
             &["outcome"],
         )
         .expect("valid metric");
+        let verify_result_interval = Gauge::with_opts(opts(
+            "verify_result_interval_seconds",
+            "Seconds of audio per verify result at most: 0.5 below capacity, longer as results thin past it",
+        ))
+        .expect("valid metric");
         let metrics = Self {
             registry,
             sessions_open,
@@ -134,13 +140,14 @@ impl Metrics {
             work_queued,
             work_running,
             work_steps,
+            verify_result_interval,
         };
         metrics.register_all();
         metrics
     }
 
     fn register_all(&self) {
-        let collectors: [Box<dyn prometheus::core::Collector>; 9] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 10] = [
             Box::new(self.sessions_open.clone()),
             Box::new(self.messages.clone()),
             Box::new(self.replies.clone()),
@@ -150,6 +157,7 @@ impl Metrics {
             Box::new(self.work_queued.clone()),
             Box::new(self.work_running.clone()),
             Box::new(self.work_steps.clone()),
+            Box::new(self.verify_result_interval.clone()),
         ];
         for collector in collectors {
             self.registry.register(collector).expect("each metric once");
@@ -192,8 +200,10 @@ impl Metrics {
             .inc();
     }
 
-    /// The metrics in Prometheus text format, model work as `work` says now.
-    pub fn render(&self, work: WorkCounts) -> String {
+    /// The metrics in Prometheus text format, model work as `work` says now
+    /// and verify results thinned to `verify_result_interval` seconds.
+    pub fn render(&self, work: WorkCounts, verify_result_interval: f64) -> String {
+        self.verify_result_interval.set(verify_result_interval);
         self.work_queued.set(gauge(work.queued as u64));
         self.work_running.set(gauge(work.running as u64));
         for (outcome, total) in [("done", work.done), ("cancelled", work.cancelled)] {

@@ -9,6 +9,7 @@ mod listener;
 mod metrics;
 mod openapi;
 mod rest;
+mod thinning;
 mod workers;
 mod ws;
 
@@ -32,6 +33,7 @@ pub use config::ServerConfig;
 pub use workers::{ModelWorkers, WorkCounts, WorkFailed};
 
 use metrics::{Metrics, Refusal};
+use thinning::ResultThinning;
 
 use crate::models::Models;
 use crate::protocol::Endpoint;
@@ -46,6 +48,8 @@ pub struct AppState {
     models: Models,
     connections: Arc<Semaphore>,
     workers: ModelWorkers,
+    /// How thin verify results run under load.
+    thinning: ResultThinning,
     metrics: Metrics,
     connection_ids: AtomicU64,
     /// Set on SIGTERM: not ready, new work refused, open streams go on.
@@ -63,6 +67,7 @@ impl AppState {
         Ok(Self {
             connections: Arc::new(Semaphore::new(config.max_connections)),
             workers: ModelWorkers::new(config.inference_threads)?,
+            thinning: ResultThinning::new(config.late_after()),
             metrics: Metrics::new(),
             connection_ids: AtomicU64::new(1),
             draining: AtomicBool::new(false),
@@ -182,7 +187,9 @@ async fn count_request(
 
 /// `GET /metrics`: every metric in Prometheus text format.
 async fn render_metrics(State(app): State<Arc<AppState>>) -> impl axum::response::IntoResponse {
-    let text = app.metrics.render(app.workers.counts());
+    let text = app
+        .metrics
+        .render(app.workers.counts(), app.thinning.interval());
     ([("content-type", "text/plain; version=0.0.4")], text)
 }
 
@@ -209,6 +216,7 @@ async fn health(State(app): State<Arc<AppState>>) -> Json<serde_json::Value> {
         "active_connections": app.active_connections(),
         "max_connections": app.config.max_connections,
         "model_work": app.workers.counts(),
+        "verify_result_interval": app.thinning.interval(),
     }))
 }
 

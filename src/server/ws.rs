@@ -12,7 +12,7 @@ use tracing::Instrument;
 use super::metrics::{Metrics, Refusal};
 use super::{AppState, WorkFailed, access};
 use crate::protocol::rest::RestReply;
-use crate::protocol::{Pace, REJECTED, Session};
+use crate::protocol::{REJECTED, Session};
 
 /// Upgrades a request on any streaming endpoint path to a protocol session.
 pub async fn upgrade(
@@ -157,14 +157,14 @@ impl Connection {
         bytes: axum::body::Bytes,
         read_ahead: &mut Option<(Message, Instant)>,
     ) -> Worked {
-        let late_after = self.app.config.late_after();
         let work = self.app.workers.run_steps(
-            (session, bytes, late_after),
-            |(session, bytes, late_after), waited| {
+            (session, bytes, self.app.clone()),
+            |(session, bytes, app), waited| {
                 // A step that waited for the workers (the server is past
                 // capacity) does less optional model work, so the stream
                 // catches up instead of falling behind.
-                session.set_pace(Pace::of_delay(waited, *late_after));
+                session.set_pace(app.thinning.pace(waited));
+                session.thin_results(app.thinning.interval());
                 session.step_binary(bytes)
             },
         );

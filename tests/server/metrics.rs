@@ -72,6 +72,8 @@ async fn metrics_count_sessions_replies_refusals_requests_and_work() {
     );
     assert!(steps.is_some_and(|n| n >= 1.0), "{metrics}");
     expect("voiceport_model_work_queued", 0.0);
+    // Below capacity, verify results are not thinned.
+    expect("voiceport_verify_result_interval_seconds", 0.5);
     let memory = sample(&metrics, "process_resident_memory_bytes");
     assert!(memory.is_some_and(|bytes| bytes > 1e6), "{metrics}");
 

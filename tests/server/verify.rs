@@ -258,6 +258,61 @@ fn a_late_message_skips_its_embeddings_and_the_stream_catches_up() {
     assert_eq!(results[1]["audio_interval"]["end_sample"], 80_000);
 }
 
+#[test]
+fn thinned_results_come_one_per_interval_and_are_whole() {
+    use voiceport::protocol::Session;
+    let speech = flac_samples(UTTERANCE_103.flac);
+    let run = |interval: f64| -> Vec<Value> {
+        let mut session = Session::for_path("/voice_verify_stream", shared_models()).unwrap();
+        for param in [template_of(&speech).as_str(), "16000", "3"] {
+            assert_eq!(session.on_text(param), "200");
+        }
+        session.thin_results(interval);
+        let mut results = Vec::new();
+        for message in speech[..16_000 * 9].chunks(1_600) {
+            let reply: Value =
+                serde_json::from_str(&session.on_binary(&pcm16_bytes(message))).unwrap();
+            results.extend(reply.as_array().unwrap().iter().cloned());
+        }
+        results
+    };
+    let ends = |results: &[Value]| -> Vec<u64> {
+        results
+            .iter()
+            .map(|r| r["audio_interval"]["end_sample"].as_u64().unwrap())
+            .collect()
+    };
+    let every = run(0.5);
+    assert_eq!(
+        ends(&every),
+        (0..13).map(|k| 48_000 + 8_000 * k).collect::<Vec<_>>()
+    );
+    // After 3.5 s a pause: no new speech arrives in the windows ending at
+    // 4 to 5 s, whose results cost nothing.
+    let score = |result: &Value| result["verify_result"]["score"].as_f64().unwrap();
+    assert!(every[1..5].iter().all(|r| score(r) == score(&every[1])));
+    // Thinned to 1.5 s: a result that embeds speech every 1.5 s (the speech
+    // of the windows skipped waits for it); the result at 5 s, which costs
+    // nothing, comes all the same.
+    let thinned = run(1.5);
+    assert_eq!(
+        ends(&thinned),
+        [48_000, 72_000, 80_000, 96_000, 120_000, 144_000]
+    );
+    // A thinned result embeds all the new speech of its window (in one
+    // part where the unthinned stream made several): it scores as the same
+    // window does unthinned, up to the parts' approximation.
+    for result in &thinned {
+        let end = result["audio_interval"]["end_sample"].as_u64().unwrap();
+        let same = &every[((end - 48_000) / 8_000) as usize];
+        let (a, b) = (score(result), score(same));
+        assert!(
+            (a - b).abs() < 0.05,
+            "window ending at {end}: {a} against {b}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_server_past_capacity_answers_every_message_without_falling_behind() {
     // Every step counts as late: what a saturated pool does to each message.
@@ -282,6 +337,12 @@ async fn a_server_past_capacity_answers_every_message_without_falling_behind() {
             .all(|r| r["verify_result"]["score"].as_f64() == Some(0.0)),
         "{results:?}"
     );
+    // And the server thins every stream's results from now on.
+    let (status, health) = server.get("/health").await;
+    assert_eq!(status, 200);
+    let health: Value = serde_json::from_str(&health).unwrap();
+    let interval = health["verify_result_interval"].as_f64().unwrap();
+    assert!(interval > 0.5, "{health}");
     server.stop().await;
 }
 
