@@ -133,13 +133,19 @@ mod tests {
         assert!((thinning.interval() - 0.6).abs() < 1e-9);
     }
 
-    #[test]
-    fn steps_on_time_shorten_it_back_to_the_hop_and_no_further() {
+    /// Thinning after `bursts` bursts of very late steps, and when it began.
+    fn after_bursts(bursts: u32) -> (ResultThinning, Instant) {
         let thinning = ResultThinning::new(LATE_AFTER);
         let start = Instant::now();
-        for burst in 0..10 {
+        for burst in 0..bursts {
             thinning.pace_at(VERY_LATE, start + BURST * burst);
         }
+        (thinning, start)
+    }
+
+    #[test]
+    fn steps_on_time_shorten_it_back_to_the_hop_and_no_further() {
+        let (thinning, start) = after_bursts(10);
         assert!((thinning.interval() - 1.0).abs() < 1e-9);
         for _ in 0..100 {
             thinning.pace_at(ON_TIME, start);
@@ -153,11 +159,7 @@ mod tests {
 
     #[test]
     fn the_interval_is_bounded() {
-        let thinning = ResultThinning::new(LATE_AFTER);
-        let start = Instant::now();
-        for burst in 0..1_000 {
-            thinning.pace_at(VERY_LATE, start + BURST * burst);
-        }
+        let (thinning, _) = after_bursts(1_000);
         assert_eq!(thinning.interval(), LONGEST.as_secs_f64());
     }
 }
