@@ -65,20 +65,8 @@ impl ResultThinning {
         let change = match pace {
             Pace::OnTime => -(micros(SHORTEN) as i64),
             Pace::Late => return pace,
-            Pace::VeryLate => {
-                let at = micros(now.saturating_duration_since(self.epoch));
-                let last = self.lengthened.load(Ordering::Relaxed);
-                let new_burst = at >= last + micros(BURST);
-                if !new_burst
-                    || self
-                        .lengthened
-                        .compare_exchange(last, at, Ordering::Relaxed, Ordering::Relaxed)
-                        .is_err()
-                {
-                    return pace;
-                }
-                micros(LENGTHEN) as i64
-            }
+            Pace::VeryLate if self.opens_a_burst(now) => micros(LENGTHEN) as i64,
+            Pace::VeryLate => return pace,
         };
         let _ = self
             .interval
@@ -87,6 +75,19 @@ impl ResultThinning {
                 Some(next.clamp(micros(SHORTEST), micros(LONGEST)))
             });
         pace
+    }
+
+    /// Whether a very late step at `now` is the first of a burst (and, if
+    /// so, records when the burst began; of two steps racing to open the
+    /// same burst, one does).
+    fn opens_a_burst(&self, now: Instant) -> bool {
+        let at = micros(now.saturating_duration_since(self.epoch));
+        let last = self.lengthened.load(Ordering::Relaxed);
+        at >= last + micros(BURST)
+            && self
+                .lengthened
+                .compare_exchange(last, at, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 
     /// Seconds of audio per verify result at most, now.

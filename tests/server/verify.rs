@@ -302,8 +302,7 @@ fn thinned_results_come_one_per_interval_and_are_whole() {
     // A thinned result embeds all the new speech of its window (in one
     // part where the unthinned stream made several): it scores as the same
     // window does unthinned, up to the parts' approximation.
-    for result in &thinned {
-        let end = result["audio_interval"]["end_sample"].as_u64().unwrap();
+    for (result, end) in thinned.iter().zip(ends(&thinned)) {
         let same = &every[((end - 48_000) / 8_000) as usize];
         let (a, b) = (score(result), score(same));
         assert!(
