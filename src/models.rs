@@ -41,6 +41,16 @@ impl Models {
         Ok(Self { vad, voice })
     }
 
+    /// The models with verify streams computed exactly
+    /// ([`CamPlusModel::with_exact_streams`]): the same scores natively on
+    /// every CPU as in the browser.
+    pub fn with_exact_streams(self) -> Self {
+        Self {
+            voice: self.voice.map(VoiceEngine::with_exact_streams),
+            ..self
+        }
+    }
+
     /// The voice engine, or an error naming the missing model.
     pub fn voice(&self) -> Result<&VoiceEngine, VoiceError> {
         self.voice

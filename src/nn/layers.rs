@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::mem::MaybeUninit;
 
+use super::Precision;
 #[cfg(direct_kernels)]
 use super::direct;
 
@@ -411,7 +412,7 @@ pub(crate) struct Conv {
     pub bias: Option<Vec<f32>>,
     /// The weights laid out for the direct convolution, once first needed.
     #[cfg(direct_kernels)]
-    direct: std::sync::OnceLock<Vec<f32>>,
+    direct: direct::PackedWeights,
 }
 
 impl Conv {
@@ -435,7 +436,7 @@ impl Conv {
             weights,
             bias,
             #[cfg(direct_kernels)]
-            direct: std::sync::OnceLock::new(),
+            direct: direct::PackedWeights::default(),
         }
     }
 
@@ -457,15 +458,16 @@ impl Conv {
         self.rows == identity && self.columns == identity
     }
 
-    /// Convolves the first `self.inputs` channels of `input`.
-    pub fn apply(&self, input: &Activation) -> Activation {
-        self.apply_with_margins(input, Margins::default(), false)
+    /// Convolves the first `self.inputs` channels of `input` at `precision`
+    /// (where it runs directly; exactly otherwise).
+    pub fn apply(&self, input: &Activation, precision: Precision) -> Activation {
+        self.apply_with_margins(input, Margins::default(), false, precision)
     }
 
     /// [`Self::apply`], then `max(x, 0)` — as the outputs are stored where
     /// the convolution runs directly (no second pass over them).
-    pub fn apply_relu(&self, input: &Activation) -> Activation {
-        self.apply_with_margins(input, Margins::default(), true)
+    pub fn apply_relu(&self, input: &Activation, precision: Precision) -> Activation {
+        self.apply_with_margins(input, Margins::default(), true, precision)
     }
 
     /// [`Self::apply`] (clamped at 0 if `relu`) of an input whose rows have
@@ -478,12 +480,14 @@ impl Conv {
         input: &Activation,
         margins: Margins,
         relu: bool,
+        precision: Precision,
     ) -> Activation {
         #[cfg(direct_kernels)]
         if direct::applies_to(self) && direct::available() {
-            let packed = self.direct.get_or_init(|| direct::pack(self));
-            return direct::apply(self, packed, input, margins, relu);
+            return direct::apply(self, &self.direct, input, margins, relu, precision);
         }
+        #[cfg(not(direct_kernels))]
+        let _ = precision;
         let mut output = self.apply_unfolded(&input.without_margins(margins.input));
         if relu {
             output.relu();
@@ -799,7 +803,7 @@ mod tests {
             batch[0],
             conv.apply_to_each(std::slice::from_ref(&input))[0]
         );
-        let unfolded = conv.apply(&input);
+        let unfolded = conv.apply(&input, Precision::Exact);
         for (fast, of) in [
             (&unfolded, &input),
             (&batch[0], &input),
@@ -818,7 +822,7 @@ mod tests {
         // Clamped as stored: the same values as clamped after.
         let mut clamped = unfolded;
         clamped.relu();
-        assert_eq!(conv.apply_relu(&input), clamped);
+        assert_eq!(conv.apply_relu(&input, Precision::Exact), clamped);
         assert!(clamped.values.contains(&0.0));
     }
 
@@ -900,17 +904,20 @@ mod tests {
                 width,
                 values: pseudo_random(inputs * height * width, 7),
             };
-            let plain = conv.apply(&input);
+            let plain = conv.apply(&input, Precision::Exact);
             let padded = input.clone().with_margins(margin);
             assert_eq!(padded.without_margins(margin).into_owned(), input);
             let kept = Margins {
                 input: margin,
                 output: margin,
             };
-            let through = conv.apply_with_margins(&padded, kept, false);
+            let through = conv.apply_with_margins(&padded, kept, false, Precision::Exact);
             assert_eq!(through, plain.clone().with_margins(margin));
             let dropped = Margins { output: 0, ..kept };
-            assert_eq!(conv.apply_with_margins(&padded, dropped, false), plain);
+            assert_eq!(
+                conv.apply_with_margins(&padded, dropped, false, Precision::Exact),
+                plain
+            );
         }
     }
 
@@ -952,6 +959,66 @@ mod tests {
         // 16 lanes), with a group of channel blocks and a lone partial block.
         for width in 1..=33 {
             check_outputs(17, axis(1, 1, 0, 1), axis(3, 1, 1, 1), 3, 2, width);
+        }
+    }
+
+    #[test]
+    fn bf16_products_are_the_definition_over_rounded_operands() {
+        // Where the CPU multiplies bfloat16 the convolution is the
+        // definition over inputs and weights rounded to bfloat16, summed
+        // in f32 (the bias unrounded); elsewhere it is exact. Odd input
+        // counts leave the last pair half empty.
+        let bf16 = Precision::Bf16.here() == Precision::Bf16;
+        let round = |values: &[f32]| -> Vec<f32> {
+            #[cfg(target_arch = "x86_64")]
+            if bf16 {
+                return values.iter().map(|&x| direct::round_to_bf16(x)).collect();
+            }
+            values.to_vec()
+        };
+        let point = axis(1, 1, 0, 1);
+        for (outputs, rows, columns, inputs, height, width) in [
+            (19, axis(3, 1, 1, 1), axis(3, 1, 1, 1), 3, 10, 101),
+            (17, point, axis(3, 1, 2, 2), 8, 1, 150),
+            (9, point, point, 33, 1, 17),
+            (24, point, point, 2, 1, 5),
+        ] {
+            let weights = pseudo_random(outputs * inputs * rows.kernel * columns.kernel, 11);
+            let bias = Some(pseudo_random(outputs, 12));
+            let conv = Conv::new((outputs, inputs), (rows, columns), weights, bias);
+            let input = Activation {
+                channels: inputs,
+                height,
+                width,
+                values: pseudo_random(inputs * height * width, 13),
+            };
+            let fast = conv.apply(&input, Precision::Bf16);
+            let rounded_conv = Conv::new(
+                (outputs, inputs),
+                (rows, columns),
+                round(&conv.weights),
+                conv.bias.clone(),
+            );
+            let rounded_input = Activation {
+                values: round(&input.values),
+                ..input.clone()
+            };
+            let slow = naive(&rounded_conv, &rounded_input);
+            assert_eq!((fast.height, fast.width), (slow.height, slow.width));
+            let largest_difference = |a: &Activation, b: &Activation| {
+                a.values
+                    .iter()
+                    .zip(&b.values)
+                    .map(|(x, y)| (x - y).abs())
+                    .fold(0.0, f32::max)
+            };
+            let diff = largest_difference(&fast, &slow);
+            assert!(diff < 1e-5, "max abs diff {diff}");
+            if bf16 {
+                // Rounded: further from the exact convolution than f32 sums.
+                let exact = naive(&conv, &input);
+                assert!(largest_difference(&fast, &exact) > 1e-4);
+            }
         }
     }
 

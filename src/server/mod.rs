@@ -235,10 +235,20 @@ pub async fn serve(
         max_connections: config.max_http_connections,
         header_timeout: Duration::from_secs(config.header_timeout_secs),
     };
+    let models = if config.exact_verify_streams {
+        models.with_exact_streams()
+    } else {
+        models
+    };
+    let bf16_streams = models
+        .voice
+        .as_ref()
+        .is_some_and(|voice| voice.speaker().streams_in_bf16());
     let state = Arc::new(AppState::new(config, models, stopped)?);
     tracing::info!(
         addr = %listener.local_addr()?,
         convolutions = crate::nn::convolution_kernels(),
+        verify_streams = if bf16_streams { "bfloat16 products" } else { "exact" },
         "voiceport server listening"
     );
     let draining = state.clone();

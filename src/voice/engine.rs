@@ -68,6 +68,15 @@ impl VoiceEngine {
         }
     }
 
+    /// The engine with its verify streams' parts computed exactly
+    /// ([`CamPlusModel::with_exact_streams`]).
+    pub fn with_exact_streams(self) -> Self {
+        Self {
+            speaker: self.speaker.with_exact_streams(),
+            ..self
+        }
+    }
+
     /// The VAD model.
     pub fn vad(&self) -> &SileroModel {
         &self.vad

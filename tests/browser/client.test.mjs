@@ -51,7 +51,7 @@ async function nativeTemplate() {
   return response.text();
 }
 
-test('/voice_verify_stream: the shim agrees with the native server within float rounding', async () => {
+test('/voice_verify_stream: the shim agrees with the native server within bfloat16 rounding', async () => {
   const params = [await nativeTemplate(), '16000', '3'];
   const server = await replies(false, '/voice_verify_stream', params);
   const { replies: local, kernels } = await run(true, '/voice_verify_stream', params);
@@ -66,7 +66,9 @@ test('/voice_verify_stream: the shim agrees with the native server within float 
   assert.equal(ours.length, theirs.length);
   ours.forEach((result, i) => {
     assert.deepEqual(result.audio_interval, theirs[i].audio_interval);
-    assert.ok(Math.abs(result.verify_result.score - theirs[i].verify_result.score) < 1e-3);
+    // The server multiplies a stream's parts in bfloat16 where its CPU can
+    // (AVX-512 BF16), the browser in f32: scores move by rounding only.
+    assert.ok(Math.abs(result.verify_result.score - theirs[i].verify_result.score) < 5e-3);
   });
   // The enrolled speaker is recognised in the windows that overlap the enrolment.
   assert.ok(theirs[0].verify_result.probability > 0.9);

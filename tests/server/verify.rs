@@ -386,3 +386,60 @@ fn late_messages_still_feed_a_stream_starved_of_results() {
         "late messages of a fed stream skip their windows"
     );
 }
+
+#[tokio::test]
+async fn exact_verify_streams_score_as_the_exact_session_does() {
+    let speech = flac_samples(UTTERANCE_103.flac);
+    let (enroll, probe) = speech.split_at(speech.len() / 2);
+    let params = [template_of(enroll), "16000".into(), "3".into()];
+    let scores = |results: &[Value]| -> Vec<f64> {
+        let score = |r: &Value| r["verify_result"]["score"].as_f64().unwrap();
+        results.iter().map(score).collect()
+    };
+    // The stream computed exactly in-process, as the browser computes it.
+    let models = shared_models().with_exact_streams();
+    let mut session =
+        voiceport::protocol::Session::for_path("/voice_verify_stream", models).unwrap();
+    for param in &params {
+        assert_eq!(session.on_text(param), "200");
+    }
+    let mut exact = Vec::new();
+    for piece in pcm16_bytes(probe).chunks(16_000) {
+        let reply: Value = serde_json::from_str(&session.on_binary(piece)).unwrap();
+        exact.extend(reply.as_array().unwrap().iter().cloned());
+    }
+    let exact = scores(&exact);
+    assert!(exact.len() >= 5);
+    let flagged = TestServer::with_flags(&["--exact-verify-streams"]).await;
+    let served = verify(
+        &flagged,
+        "/voice_verify_stream",
+        &params,
+        probe,
+        16_000,
+        0.5,
+    )
+    .await;
+    assert_eq!(scores(&served), exact);
+    flagged.stop().await;
+    // By default the server multiplies in bfloat16 where its CPU can: the
+    // same results, their scores moved by rounding only.
+    let server = TestServer::default().await;
+    let served =
+        scores(&verify(&server, "/voice_verify_stream", &params, probe, 16_000, 0.5).await);
+    assert_eq!(served.len(), exact.len());
+    let largest = served
+        .iter()
+        .zip(&exact)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    if shared_models().voice().unwrap().speaker().streams_in_bf16() {
+        assert!(
+            largest > 0.0 && largest < 5e-3,
+            "largest difference {largest}"
+        );
+    } else {
+        assert_eq!(largest, 0.0);
+    }
+    server.stop().await;
+}

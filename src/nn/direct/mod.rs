@@ -14,6 +14,12 @@
 //! lanes and each column in its own register, so that no lane is wasted on
 //! columns that do not exist. It applies to convolutions whose columns (time) step by 1, at any
 //! dilation — every convolution of CAM++ but its strided TDNN layer.
+//!
+//! At [`Precision::Bf16`], on x86-64 CPUs with AVX-512 BF16, the same
+//! kernels take pairs of input channels as one tap: inputs and weights
+//! rounded to bfloat16, two to a 32-bit lane, each lane's sum gaining both
+//! products of its pair in one instruction (twice the multiplies of a fused
+//! multiply-add, half the bytes loaded).
 
 #![cfg(direct_kernels)]
 
@@ -28,28 +34,106 @@ mod simd128;
 use simd128 as simd;
 
 use std::borrow::Cow;
+use std::mem::MaybeUninit;
+use std::sync::OnceLock;
 
 use simd::{CHANNELS, LANES, TAIL_BLOCKS, VECTORS};
 pub(crate) use simd::{KERNELS, available};
 
+use super::Precision;
 use super::layers::{Activation, Conv, Margins, rows_with_margins};
+
+#[cfg(all(test, target_arch = "x86_64"))]
+pub(crate) use avx512::round_to_bf16;
+#[cfg(target_arch = "x86_64")]
+use avx512::{Bf16Pair, Products as _};
+
+/// Whether this CPU multiplies in bfloat16 at [`Precision::Bf16`].
+pub(crate) fn bf16_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return Bf16Pair::available();
+    #[cfg(not(target_arch = "x86_64"))]
+    return false;
+}
+
+/// A convolution's weights laid out for the kernels, each arithmetic's once
+/// first needed.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PackedWeights {
+    f32: OnceLock<Vec<f32>>,
+    #[cfg(target_arch = "x86_64")]
+    bf16: OnceLock<Vec<Bf16Pair>>,
+}
+
+/// What the kernels multiply: `f32` values, or (x86-64) pairs of bfloat16
+/// holding two input channels each.
+trait Word: Copy + Default {
+    /// Input channels one value holds.
+    const INPUTS: usize;
+
+    /// The value of one group of [`Self::INPUTS`] input channels, whose
+    /// `k`-th is `value(k)`.
+    fn gather(value: impl Fn(usize) -> f32) -> Self;
+
+    /// The first `channels` channels of `values` (`plane` values each),
+    /// [`Self::INPUTS`] to a value (zeros past the last channel).
+    fn gathered(values: Cow<'_, [f32]>, channels: usize, plane: usize) -> Cow<'_, [Self]>;
+
+    /// Sums and stores the block `at` (whole vectors).
+    fn sum_block(rows: &Rows<Self>, at: Place, out: &mut [MaybeUninit<f32>]);
+
+    /// Sums and stores the tail `at` of the blocks `group`.
+    fn sum_tail(group: &[Rows<Self>], at: Place, out: &mut [MaybeUninit<f32>]);
+}
+
+impl Word for f32 {
+    const INPUTS: usize = 1;
+
+    fn gather(value: impl Fn(usize) -> f32) -> Self {
+        value(0)
+    }
+
+    fn gathered(values: Cow<'_, [f32]>, _channels: usize, _plane: usize) -> Cow<'_, [f32]> {
+        values
+    }
+
+    fn sum_block(rows: &Rows<Self>, at: Place, out: &mut [MaybeUninit<f32>]) {
+        simd::sum_block(rows, at, out);
+    }
+
+    fn sum_tail(group: &[Rows<Self>], at: Place, out: &mut [MaybeUninit<f32>]) {
+        simd::sum_tail(group, at, out);
+    }
+}
 
 /// Whether `conv` can be computed directly: its columns step by 1.
 pub(crate) fn applies_to(conv: &Conv) -> bool {
     conv.columns.stride == 1
 }
 
-/// The weights of `conv` laid out for [`apply`]: for each block of
-/// [`CHANNELS`] output channels, for each tap, the block's weights (zeros
-/// beyond the last channel).
-pub(crate) fn pack(conv: &Conv) -> Vec<f32> {
-    let taps = conv.weights.len() / conv.outputs;
+/// The weights of `conv` laid out for the kernels: for each block of
+/// [`CHANNELS`] output channels, for each tap (group of input channels,
+/// kernel row, kernel column), the block's weights (zeros beyond the last
+/// channel, and beyond the last input channel in a group).
+fn pack<W: Word>(conv: &Conv) -> Vec<W> {
+    let kernel = conv.rows.kernel * conv.columns.kernel;
+    let groups = conv.inputs.div_ceil(W::INPUTS);
+    let taps = groups * kernel;
     let blocks = conv.outputs.div_ceil(CHANNELS);
-    let mut packed = vec![0.0; blocks * taps * CHANNELS];
-    for (o, filter) in conv.weights.chunks_exact(taps).enumerate() {
+    let mut packed = vec![W::default(); blocks * taps * CHANNELS];
+    for (o, filter) in conv.weights.chunks_exact(conv.inputs * kernel).enumerate() {
         let block = &mut packed[o / CHANNELS * taps * CHANNELS..][..taps * CHANNELS];
-        for (tap, weight) in filter.iter().enumerate() {
-            block[tap * CHANNELS + o % CHANNELS] = *weight;
+        for tap in 0..taps {
+            let (group, position) = (tap / kernel, tap % kernel);
+            let weight = |k: usize| {
+                let input = group * W::INPUTS + k;
+                if input < conv.inputs {
+                    filter[input * kernel + position]
+                } else {
+                    0.0
+                }
+            };
+            block[tap * CHANNELS + o % CHANNELS] = W::gather(weight);
         }
     }
     packed
@@ -63,13 +147,35 @@ struct Tap {
     weight: usize,
 }
 
-/// Convolves the first `conv.inputs` channels of `input` with `packed`
-/// (= [`pack`]`(conv)`), every output clamped at 0 as it is stored if
-/// `relu`; `input` and the output have `margins`. The CPU must have the
-/// vector instructions ([`available`]) and `conv` must be [`applies_to`].
+/// Convolves the first `conv.inputs` channels of `input` with its weights
+/// (laid out in `packed` once first needed), at `precision` where the CPU
+/// has its instructions ([`bf16_available`]), every output clamped at 0 as
+/// it is stored if `relu`; `input` and the output have `margins`. The CPU
+/// must have the vector instructions ([`available`]) and `conv` must be
+/// [`applies_to`].
 pub(crate) fn apply(
     conv: &Conv,
-    packed: &[f32],
+    packed: &PackedWeights,
+    input: &Activation,
+    margins: Margins,
+    relu: bool,
+    precision: Precision,
+) -> Activation {
+    #[cfg(target_arch = "x86_64")]
+    if precision == Precision::Bf16 && bf16_available() {
+        let weights = packed.bf16.get_or_init(|| pack(conv));
+        return convolve(conv, weights, input, margins, relu);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = precision;
+    let weights = packed.f32.get_or_init(|| pack(conv));
+    convolve(conv, weights, input, margins, relu)
+}
+
+/// [`apply`] with the weights `packed` (= [`pack`]`(conv)`).
+fn convolve<W: Word>(
+    conv: &Conv,
+    packed: &[W],
     input: &Activation,
     margins: Margins,
     relu: bool,
@@ -85,7 +191,8 @@ pub(crate) fn apply(
         .output_size(input.height, input_width)
         .expect("input smaller than the kernel");
     let (kh, kw) = (conv.rows.kernel, conv.columns.kernel);
-    let taps_per_filter = conv.inputs * kh * kw;
+    let groups = conv.inputs.div_ceil(W::INPUTS);
+    let taps_per_filter = groups * kh * kw;
     assert_eq!(
         packed.len(),
         conv.outputs.div_ceil(CHANNELS) * taps_per_filter * CHANNELS
@@ -93,23 +200,28 @@ pub(crate) fn apply(
     // The padding the margins do not hold is copied in; margins wider than
     // the padding are skipped.
     let missing = padding.saturating_sub(margins.input);
-    let padded = padded_columns(input, conv.inputs, missing);
     let padded_width = input.width + 2 * missing;
+    let padded = W::gathered(
+        padded_columns(input, conv.inputs, missing),
+        conv.inputs,
+        input.height * padded_width,
+    );
     let skipped = margins.input.saturating_sub(padding);
     let row_width = width + 2 * margins.output;
     let plane = height * row_width;
     let mut values = Vec::with_capacity(conv.outputs * plane);
-    let output_values = &mut values.spare_capacity_mut()[..conv.outputs * plane];
+    let output_values: &mut [MaybeUninit<f32>] =
+        &mut values.spare_capacity_mut()[..conv.outputs * plane];
     if margins.output > 0 {
         for row in output_values.chunks_exact_mut(row_width) {
-            row[..margins.output].fill(std::mem::MaybeUninit::new(0.0));
-            row[margins.output + width..].fill(std::mem::MaybeUninit::new(0.0));
+            row[..margins.output].fill(MaybeUninit::new(0.0));
+            row[margins.output + width..].fill(MaybeUninit::new(0.0));
         }
     }
     let mut taps = Vec::with_capacity(taps_per_filter);
     for r in 0..height {
         taps.clear();
-        for i in 0..conv.inputs {
+        for i in 0..groups {
             for kr in 0..kh {
                 let Some(source_row) = conv.rows.source(r, kr, input.height) else {
                     continue;
@@ -121,7 +233,7 @@ pub(crate) fn apply(
                 }));
             }
         }
-        let blocks: Vec<Rows> = packed
+        let blocks: Vec<Rows<W>> = packed
             .chunks_exact(taps_per_filter * CHANNELS)
             .enumerate()
             .map(|(block, weights)| {
@@ -157,7 +269,7 @@ pub(crate) fn apply(
             let out = &mut output_values[first * plane..];
             for column in (0..vectored).step_by(block_width) {
                 let columns = (vectored - column).min(block_width);
-                simd::sum_block(rows, place(first, CHANNELS, column, columns), out);
+                W::sum_block(rows, place(first, CHANNELS, column, columns), out);
             }
         }
         // The columns left over, channels in the lanes.
@@ -165,7 +277,7 @@ pub(crate) fn apply(
             for (group, rows) in blocks.chunks(TAIL_BLOCKS).enumerate() {
                 let first = group * TAIL_BLOCKS * CHANNELS;
                 let at = place(first, TAIL_BLOCKS * CHANNELS, vectored, width - vectored);
-                simd::sum_tail(rows, at, &mut output_values[first * plane..]);
+                W::sum_tail(rows, at, &mut output_values[first * plane..]);
             }
         }
     }
@@ -198,13 +310,13 @@ fn padded_columns(input: &Activation, channels: usize, padding: usize) -> Cow<'_
 }
 
 /// What one block of output channels sums for one output row.
-struct Rows<'a> {
+struct Rows<'a, W = f32> {
     /// The block's packed weights (taps × [`CHANNELS`]).
-    weights: &'a [f32],
+    weights: &'a [W],
     /// The row's taps.
     taps: &'a [Tap],
-    /// The padded input.
-    input: &'a [f32],
+    /// The padded input, [`Word::INPUTS`] channels to a value.
+    input: &'a [W],
     /// Each channel's bias (0 without).
     start: [f32; CHANNELS],
     /// Whether the sums are clamped at 0 as they are stored.

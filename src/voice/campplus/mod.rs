@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use network::CamPlusNetwork;
 
+use crate::nn::Precision;
 use crate::nn::layers::Activation;
 use crate::nn::onnx::OnnxParameters;
 
@@ -24,6 +25,9 @@ pub const EMBEDDING_DIM: usize = 192;
 #[derive(Clone)]
 pub struct CamPlusModel {
     network: Arc<CamPlusNetwork>,
+    /// How the network multiplies for a stream's parts
+    /// ([`Self::frame_statistics`]); whole embeddings are always exact.
+    stream_precision: Precision,
 }
 
 impl CamPlusModel {
@@ -32,7 +36,26 @@ impl CamPlusModel {
         let params = OnnxParameters::from_bytes(bytes)?;
         Ok(Self {
             network: Arc::new(CamPlusNetwork::from_parameters(&params)?),
+            stream_precision: Precision::Bf16,
         })
+    }
+
+    /// The model with its stream parts computed in `f32`, as whole
+    /// embeddings are: the same statistics on every CPU and in the browser,
+    /// at the cost of the bfloat16 products where the CPU has them (about
+    /// 1.3× a verify stream's time on x86-64 with AVX-512 BF16).
+    pub fn with_exact_streams(self) -> Self {
+        Self {
+            stream_precision: Precision::Exact,
+            ..self
+        }
+    }
+
+    /// Whether stream parts are computed with bfloat16 products here (x86-64
+    /// with AVX-512 BF16, unless [`Self::with_exact_streams`]); elsewhere
+    /// they are exact.
+    pub fn streams_in_bf16(&self) -> bool {
+        self.stream_precision.here() == Precision::Bf16
     }
 
     /// The statistics of the last layer's frames that come from the last
@@ -46,12 +69,17 @@ impl CamPlusModel {
     /// front end's reach at its end touched, are reused instead of computed
     /// again (an approximation: they differ by the two parts' feature means,
     /// and by up to half a frame of their frame grids).
+    ///
+    /// The network multiplies in bfloat16 where the CPU can (unless
+    /// [`Self::with_exact_streams`]): the statistics approximate a window
+    /// already, and a verify stream computes a part every half second.
     pub fn frame_statistics(
         &self,
         features: &Features,
         last_features: usize,
         earlier: Option<(&FrontEndColumns, usize)>,
     ) -> Result<(FrameStatistics, FrontEndColumns), VoiceError> {
+        let precision = self.stream_precision;
         let frames = features.frames();
         self.network.check_frames(frames)?;
         let reach = self.network.front_end_reach();
@@ -65,6 +93,7 @@ impl CamPlusModel {
         let fresh = self.network.front_end_columns(
             &features.values[first_input * FBANK_BINS..],
             frames - first_input,
+            precision,
         );
         let columns = match earlier {
             Some((earlier, shift)) if reused > 0 => joined_columns(
@@ -75,7 +104,7 @@ impl CamPlusModel {
             ),
             _ => fresh,
         };
-        let outputs = self.network.outputs_of_columns(&columns);
+        let outputs = self.network.outputs_of_columns(&columns, precision);
         let step = self.network.features_per_output();
         let kept = last_features.div_ceil(step).min(outputs.width);
         let mut statistics = FrameStatistics::default();

@@ -3,6 +3,7 @@
 //! layer — built from an ONNX export's parameters, run with plain loops and
 //! matrix products.
 
+use crate::nn::Precision;
 use crate::nn::layers::{Activation, BatchNorm, Conv, Margins, sigmoid, sum};
 use crate::nn::onnx::OnnxParameters;
 use crate::voice::{EMBEDDING_DIM, FBANK_BINS, VoiceError};
@@ -222,13 +223,14 @@ impl CamPlusNetwork {
     /// The embedding of `frames` fbank frames (`frames × FBANK_BINS`, time-major),
     /// which [`Self::check_frames`] must have accepted.
     pub fn embed(&self, features: &[f32], frames: usize) -> Vec<f32> {
-        self.embed_statistics(&statistics(&self.frame_outputs(features, frames)))
+        let outputs = self.frame_outputs(features, frames, Precision::Exact);
+        self.embed_statistics(&statistics(&outputs))
     }
 
     /// The embedding of pooled statistics of the last layer's frames:
     /// `2 × channels` values, every channel's mean, then its deviation.
     pub fn embed_statistics(&self, statistics: &Activation) -> Vec<f32> {
-        let embedding = self.dense.apply(statistics);
+        let embedding = self.dense.apply(statistics, Precision::Exact);
         self.dense_norm.relu(&embedding).values
     }
 
@@ -246,15 +248,27 @@ impl CamPlusNetwork {
 
     /// The last layer's output frames (`channels × time`) before the
     /// statistics pooling, for `frames` fbank frames that
-    /// [`Self::check_frames`] accepted.
-    pub fn frame_outputs(&self, features: &[f32], frames: usize) -> Activation {
-        self.outputs_of_columns(&self.front_end_columns(features, frames))
+    /// [`Self::check_frames`] accepted, computed at `precision`.
+    pub fn frame_outputs(
+        &self,
+        features: &[f32],
+        frames: usize,
+        precision: Precision,
+    ) -> Activation {
+        let columns = self.front_end_columns(features, frames, precision);
+        self.outputs_of_columns(&columns, precision)
     }
 
     /// The front end's output for `frames` fbank frames that
     /// [`Self::check_frames`] accepted: one column per frame (the front end
-    /// keeps the frame rate), its channels and frequency rows as rows.
-    pub fn front_end_columns(&self, features: &[f32], frames: usize) -> Activation {
+    /// keeps the frame rate), its channels and frequency rows as rows;
+    /// computed at `precision`.
+    pub fn front_end_columns(
+        &self,
+        features: &[f32],
+        frames: usize,
+        precision: Precision,
+    ) -> Activation {
         let margin = self.front_end_margin();
         let row = frames + 2 * margin;
         let mut image = Activation::zeros(1, FBANK_BINS, row);
@@ -263,7 +277,7 @@ impl CamPlusNetwork {
                 image.values[bin * row + margin + t] = *value;
             }
         }
-        let mut x = self.front_end(&image, margin);
+        let mut x = self.front_end(&image, margin, precision);
         assert_eq!(x.width, frames, "the front end changed the frame rate");
         // [channels][height][time] read as [channels · height][1][time].
         x.channels *= x.height;
@@ -298,9 +312,10 @@ impl CamPlusNetwork {
             .sum()
     }
 
-    /// The last layer's output frames from the front end's columns.
-    pub fn outputs_of_columns(&self, columns: &Activation) -> Activation {
-        let mut x = self.tdnn.apply_relu(columns);
+    /// The last layer's output frames from the front end's columns,
+    /// computed at `precision`.
+    pub fn outputs_of_columns(&self, columns: &Activation, precision: Precision) -> Activation {
+        let mut x = self.tdnn.apply_relu(columns, precision);
         // Every dense layer normalizes all the channels before it: into one
         // buffer that they share.
         let mut normalized = Activation::zeros(0, 0, 0);
@@ -308,29 +323,36 @@ impl CamPlusNetwork {
             let added: usize = layers.iter().map(|layer| layer.local.outputs).sum();
             x.values.reserve(added * x.width);
             for layer in layers {
-                let new = layer.apply(&x, &mut normalized, self.segment);
+                let new = layer.apply(&x, &mut normalized, self.segment, precision);
                 x.values.extend(new.values);
                 x.channels += new.channels;
             }
-            x = transit.linear.apply(&transit.norm.relu(&x));
+            x = transit.linear.apply(&transit.norm.relu(&x), precision);
         }
         x.relu();
         x
     }
 
     /// The front end over `image`, whose rows have `margin` zero columns on
-    /// each side, as its activations keep them (the output has none).
-    fn front_end(&self, image: &Activation, margin: usize) -> Activation {
+    /// each side, as its activations keep them (the output has none);
+    /// computed at `precision`.
+    fn front_end(&self, image: &Activation, margin: usize, precision: Precision) -> Activation {
         let kept = Margins {
             input: margin,
             output: margin,
         };
-        let mut x = self.head_in.apply_with_margins(image, kept, true);
+        let mut x = self
+            .head_in
+            .apply_with_margins(image, kept, true, precision);
         for block in &self.head_blocks {
-            let inner = block.conv1.apply_with_margins(&x, kept, true);
-            let mut out = block.conv2.apply_with_margins(&inner, kept, false);
+            let inner = block.conv1.apply_with_margins(&x, kept, true, precision);
+            let mut out = block
+                .conv2
+                .apply_with_margins(&inner, kept, false, precision);
             match &block.shortcut {
-                Some(shortcut) => out.add_relu(&shortcut.apply_with_margins(&x, kept, false)),
+                Some(shortcut) => {
+                    out.add_relu(&shortcut.apply_with_margins(&x, kept, false, precision))
+                }
                 None => out.add_relu(&x),
             }
             x = out;
@@ -339,19 +361,27 @@ impl CamPlusNetwork {
             input: margin,
             output: 0,
         };
-        self.head_out.apply_with_margins(&x, last, true)
+        self.head_out.apply_with_margins(&x, last, true, precision)
     }
 }
 
 impl CamDenseLayer {
-    /// The channels this layer adds to `input`; `normalized` is scratch
-    /// space for the input's normalization.
-    fn apply(&self, input: &Activation, normalized: &mut Activation, segment: usize) -> Activation {
+    /// The channels this layer adds to `input`, computed at `precision`;
+    /// `normalized` is scratch space for the input's normalization.
+    fn apply(
+        &self,
+        input: &Activation,
+        normalized: &mut Activation,
+        segment: usize,
+        precision: Precision,
+    ) -> Activation {
         self.norm.relu_into(input, normalized);
-        let hidden = self.linear.apply_relu(normalized);
-        let mut local = self.local.apply(&hidden);
-        let mask = self.context_in.apply_relu(&context(&hidden, segment));
-        let mask = self.context_out.apply(&mask);
+        let hidden = self.linear.apply_relu(normalized, precision);
+        let mut local = self.local.apply(&hidden, precision);
+        let mask = self
+            .context_in
+            .apply_relu(&context(&hidden, segment), precision);
+        let mask = self.context_out.apply(&mask, precision);
         let width = local.width;
         for (out, gates) in local
             .values
