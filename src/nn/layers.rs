@@ -770,6 +770,36 @@ mod tests {
             .collect()
     }
 
+    /// A biased convolution of `outputs × inputs` channels and an input of
+    /// `height × width`, all pseudo-random from `seed` on.
+    fn random_case(
+        (outputs, inputs): (usize, usize),
+        (rows, columns): (Axis, Axis),
+        (height, width): (usize, usize),
+        seed: u32,
+    ) -> (Conv, Activation) {
+        let conv = Conv::new(
+            (outputs, inputs),
+            (rows, columns),
+            pseudo_random(outputs * inputs * rows.kernel * columns.kernel, seed),
+            Some(pseudo_random(outputs, seed + 1)),
+        );
+        let input = Activation {
+            channels: inputs,
+            height,
+            width,
+            values: pseudo_random(inputs * height * width, seed + 2),
+        };
+        (conv, input)
+    }
+
+    /// The largest absolute difference between two outputs of one shape.
+    fn largest_difference(a: &Activation, b: &Activation) -> f32 {
+        assert_eq!((a.height, a.width), (b.height, b.width));
+        let differences = a.values.iter().zip(&b.values).map(|(x, y)| (x - y).abs());
+        differences.fold(0.0, f32::max)
+    }
+
     fn check(rows: Axis, columns: Axis, inputs: usize, height: usize, width: usize) {
         check_outputs(5, rows, columns, inputs, height, width);
     }
@@ -782,18 +812,7 @@ mod tests {
         height: usize,
         width: usize,
     ) {
-        let conv = Conv::new(
-            (outputs, inputs),
-            (rows, columns),
-            pseudo_random(outputs * inputs * rows.kernel * columns.kernel, 1),
-            Some(pseudo_random(outputs, 2)),
-        );
-        let input = Activation {
-            channels: inputs,
-            height,
-            width,
-            values: pseudo_random(inputs * height * width, 3),
-        };
+        let (conv, input) = random_case((outputs, inputs), (rows, columns), (height, width), 1);
         let other = Activation {
             values: pseudo_random(inputs * height * width, 4),
             ..input.clone()
@@ -809,14 +828,7 @@ mod tests {
             (&batch[0], &input),
             (&batch[1], &other),
         ] {
-            let slow = naive(&conv, of);
-            assert_eq!((fast.height, fast.width), (slow.height, slow.width));
-            let diff = fast
-                .values
-                .iter()
-                .zip(&slow.values)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f32::max);
+            let diff = largest_difference(fast, &naive(&conv, of));
             assert!(diff < 1e-5, "max abs diff {diff}");
         }
         // Clamped as stored: the same values as clamped after.
@@ -892,18 +904,7 @@ mod tests {
             (axis(3, 1, 1, 1), axis(3, 1, 2, 2), 1),
         ] {
             let (inputs, height, width) = (3, 6, 37);
-            let conv = Conv::new(
-                (9, inputs),
-                (rows, columns),
-                pseudo_random(9 * inputs * rows.kernel * columns.kernel, 5),
-                Some(pseudo_random(9, 6)),
-            );
-            let input = Activation {
-                channels: inputs,
-                height,
-                width,
-                values: pseudo_random(inputs * height * width, 7),
-            };
+            let (conv, input) = random_case((9, inputs), (rows, columns), (height, width), 5);
             let plain = conv.apply(&input, Precision::Exact);
             let padded = input.clone().with_margins(margin);
             assert_eq!(padded.without_margins(margin).into_owned(), input);
@@ -983,15 +984,8 @@ mod tests {
             (9, point, point, 33, 1, 17),
             (24, point, point, 2, 1, 5),
         ] {
-            let weights = pseudo_random(outputs * inputs * rows.kernel * columns.kernel, 11);
-            let bias = Some(pseudo_random(outputs, 12));
-            let conv = Conv::new((outputs, inputs), (rows, columns), weights, bias);
-            let input = Activation {
-                channels: inputs,
-                height,
-                width,
-                values: pseudo_random(inputs * height * width, 13),
-            };
+            let (conv, input) =
+                random_case((outputs, inputs), (rows, columns), (height, width), 11);
             let fast = conv.apply(&input, Precision::Bf16);
             let rounded_conv = Conv::new(
                 (outputs, inputs),
@@ -1003,16 +997,7 @@ mod tests {
                 values: round(&input.values),
                 ..input.clone()
             };
-            let slow = naive(&rounded_conv, &rounded_input);
-            assert_eq!((fast.height, fast.width), (slow.height, slow.width));
-            let largest_difference = |a: &Activation, b: &Activation| {
-                a.values
-                    .iter()
-                    .zip(&b.values)
-                    .map(|(x, y)| (x - y).abs())
-                    .fold(0.0, f32::max)
-            };
-            let diff = largest_difference(&fast, &slow);
+            let diff = largest_difference(&fast, &naive(&rounded_conv, &rounded_input));
             assert!(diff < 1e-5, "max abs diff {diff}");
             if bf16 {
                 // Rounded: further from the exact convolution than f32 sums.
