@@ -7,9 +7,10 @@
 use std::arch::x86_64::{
     __m512, __m512bh, __m512i, _mm256_castps_pd, _mm256_loadu_ps, _mm512_castpd_ps,
     _mm512_castps_pd, _mm512_castps256_ps512, _mm512_cvtne2ps_pbh, _mm512_dpbf16_ps,
-    _mm512_fmadd_ps, _mm512_insertf64x4, _mm512_loadu_ps, _mm512_mask_i32scatter_ps, _mm512_max_ps,
-    _mm512_mullo_epi32, _mm512_permutexvar_epi16, _mm512_set1_epi32, _mm512_set1_ps,
-    _mm512_setr_epi32, _mm512_setzero_ps, _mm512_storeu_ps, _mm512_storeu_si512,
+    _mm512_fmadd_ps, _mm512_insertf64x4, _mm512_loadu_ps, _mm512_loadu_si512,
+    _mm512_mask_i32scatter_ps, _mm512_max_ps, _mm512_mullo_epi32, _mm512_permutexvar_epi16,
+    _mm512_set1_epi32, _mm512_set1_ps, _mm512_setr_epi32, _mm512_setzero_ps, _mm512_storeu_ps,
+    _mm512_storeu_si512,
 };
 use std::borrow::Cow;
 use std::mem::MaybeUninit;
@@ -152,7 +153,9 @@ impl Products for f32 {
 
 impl Products for Bf16Pair {
     fn available() -> bool {
-        available() && std::arch::is_x86_feature_detected!("avx512bf16")
+        available()
+            && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512bf16")
     }
 
     #[inline(always)]
@@ -202,24 +205,9 @@ fn pair_up(first: &[f32], second: &[f32], pairs: &mut Vec<Bf16Pair>) {
 unsafe fn pair_up_bf16(first: &[f32], second: &[f32], pairs: &mut Vec<Bf16Pair>) {
     // Rounded, the 16 firsts are the low 16 halves, the seconds the high
     // ones: lane `i` takes halves `i` and `16 + i`.
-    let interleave = _mm512_setr_epi32(
-        0x0010_0000,
-        0x0011_0001,
-        0x0012_0002,
-        0x0013_0003,
-        0x0014_0004,
-        0x0015_0005,
-        0x0016_0006,
-        0x0017_0007,
-        0x0018_0008,
-        0x0019_0009,
-        0x001a_000a,
-        0x001b_000b,
-        0x001c_000c,
-        0x001d_000d,
-        0x001e_000e,
-        0x001f_000f,
-    );
+    let interleave: [u32; LANES] = std::array::from_fn(|i| (i | ((LANES + i) << 16)) as u32);
+    // SAFETY: 16 values read from a 16-value array.
+    let interleave = unsafe { _mm512_loadu_si512(interleave.as_ptr().cast::<__m512i>()) };
     let whole = first.len() - first.len() % LANES;
     pairs.reserve(first.len());
     let start = pairs.len();
