@@ -41,7 +41,7 @@ impl Precision {
     /// The precision that runs on this CPU when `self` is asked for.
     pub(crate) fn here(self) -> Self {
         #[cfg(direct_kernels)]
-        if self == Self::Bf16 && direct::available() && direct::bf16_available() {
+        if self == Self::Bf16 && direct::bf16_available() {
             return self;
         }
         Self::Exact

@@ -223,8 +223,7 @@ impl CamPlusNetwork {
     /// The embedding of `frames` fbank frames (`frames × FBANK_BINS`, time-major),
     /// which [`Self::check_frames`] must have accepted.
     pub fn embed(&self, features: &[f32], frames: usize) -> Vec<f32> {
-        let outputs = self.frame_outputs(features, frames, Precision::Exact);
-        self.embed_statistics(&statistics(&outputs))
+        self.embed_statistics(&statistics(&self.frame_outputs(features, frames)))
     }
 
     /// The embedding of pooled statistics of the last layer's frames:
@@ -248,15 +247,10 @@ impl CamPlusNetwork {
 
     /// The last layer's output frames (`channels × time`) before the
     /// statistics pooling, for `frames` fbank frames that
-    /// [`Self::check_frames`] accepted, computed at `precision`.
-    pub fn frame_outputs(
-        &self,
-        features: &[f32],
-        frames: usize,
-        precision: Precision,
-    ) -> Activation {
-        let columns = self.front_end_columns(features, frames, precision);
-        self.outputs_of_columns(&columns, precision)
+    /// [`Self::check_frames`] accepted, computed exactly.
+    pub fn frame_outputs(&self, features: &[f32], frames: usize) -> Activation {
+        let columns = self.front_end_columns(features, frames, Precision::Exact);
+        self.outputs_of_columns(&columns, Precision::Exact)
     }
 
     /// The front end's output for `frames` fbank frames that
